@@ -1,0 +1,126 @@
+/*
+ * libfaas — functions: a name, a handler, limits and an isolation mode.
+ *
+ * A function's handler is either a static pointer (opts.handler) or a symbol
+ * of a shared object (opts.library + opts.symbol), loaded with
+ * dlopen(RTLD_NOW | RTLD_LOCAL). Each shared object is loaded once per
+ * runtime, however many functions use it, and unloaded when its last function
+ * is unregistered and no thread runs its code any more.
+ */
+#ifndef FAAS_FN_H
+#define FAAS_FN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common.h"
+#include "handler.h"
+#include "runtime.h"
+
+/** A registered function. Opaque; owned by the runtime. */
+typedef struct faas_fn faas_fn;
+
+/** Where a handler runs. */
+typedef enum faas_isolation {
+	/** On a worker thread of the runtime's pool (the default). A deadline is
+	 *  delivered on time even if the handler never returns. */
+	FAAS_ISOLATION_THREAD = 0,
+	/** On the loop thread: fastest, for trusted handlers that never block. A
+	 *  deadline can only be reported after the handler returns. */
+	FAAS_ISOLATION_INLINE = 1
+} faas_isolation;
+
+/** The version of faas_fn_options. */
+#define FAAS_FN_OPTIONS_VERSION 1
+
+/** Function options. Initialise with FAAS_FN_OPTIONS_INIT or faas_fn_options_init(). */
+typedef struct faas_fn_options {
+	unsigned int version;
+	/** A static handler, or NULL to load library/symbol. */
+	faas_handler_fn handler;
+	/** Path of the shared object (with handler == NULL). Copied. */
+	const char *library;
+	/** Handler symbol in it; NULL means the function's name. Copied. */
+	const char *symbol;
+	/** Version string reported to the handler; NULL means "$LATEST". Copied. */
+	const char *fn_version;
+	/** 0 = the runtime default (3000); 1..900000. */
+	uint32_t timeout_ms;
+	/** 0 = the runtime default (128); 128..10240. */
+	uint32_t memory_mb;
+	/** 0 = only the runtime-wide cap; else at most this many at once. */
+	unsigned int max_concurrency;
+	faas_isolation isolation;
+	/** Largest accepted event in bytes; 0 = 6 MB. */
+	size_t payload_limit;
+	/** Largest accepted serialized result in bytes; 0 = 6 MB. */
+	size_t result_limit;
+	/** Run the module's init at registration instead of on the first call. */
+	bool prewarm;
+	/** After this long without a call the module's fini runs and the next call
+	 *  is cold again; 0 = stay warm until unregistered. */
+	uint32_t keep_warm_ms;
+	/** State key namespace; NULL = the function's name, "" = no prefix. Copied. */
+	const char *state_namespace;
+} faas_fn_options;
+
+#define FAAS_FN_OPTIONS_INIT                                                   \
+	{                                                                      \
+		FAAS_FN_OPTIONS_VERSION, NULL, NULL, NULL, NULL, 0, 0, 0,      \
+		FAAS_ISOLATION_THREAD, 0, 0, false, 0, NULL                    \
+	}
+
+FAAS_BEGIN_DECLS
+
+/**
+ * Fill opts with the defaults (the same bytes as FAAS_FN_OPTIONS_INIT).
+ * @return 0 or FAAS_EINVAL. Any thread.
+ */
+FAAS_EXTERN int faas_fn_options_init(faas_fn_options *opts, unsigned int version);
+
+/**
+ * Register a function.
+ * @param out receives a borrowed handle valid until faas_fn_unregister()
+ *        (may be NULL)
+ * @param name 1..128 characters of [A-Za-z0-9_.-]; copied
+ * @return 0; FAAS_EINVAL (bad name or option: the message names the option and
+ *         its range); FAAS_EEXIST; FAAS_ELOAD (dlopen failed: the message has
+ *         dlerror()'s text); FAAS_ESYMBOL; FAAS_EMODULE (no descriptor);
+ *         FAAS_EABI (both versions in the message); FAAS_EINIT (prewarm init
+ *         failed); FAAS_ESTOPPED; FAAS_ENOMEM
+ */
+FAAS_EXTERN int faas_fn_register(faas_fn **out, faas_runtime *rt, const char *name,
+				 const faas_fn_options *opts);
+
+/**
+ * Unregister a function by name. New invocations of it fail at once with
+ * FAAS_ENOTFOUND; calls in flight finish normally.
+ * @return 0, FAAS_ENOTFOUND, FAAS_EINVAL
+ */
+FAAS_EXTERN int faas_fn_unregister(faas_runtime *rt, const char *name);
+
+/**
+ * Find a registered function.
+ * @return a borrowed handle, or NULL
+ */
+FAAS_EXTERN faas_fn *faas_fn_lookup(faas_runtime *rt, const char *name);
+
+/**
+ * Enable or disable a function; invocations of a disabled one are `rejected`.
+ * @return 0 or FAAS_EINVAL
+ */
+FAAS_EXTERN int faas_fn_set_enabled(faas_fn *fn, bool enabled);
+
+/** The function's name. Borrowed, lives with fn. */
+FAAS_EXTERN const char *faas_fn_name(const faas_fn *fn);
+
+/** Whether the function's module is initialised (a call now would be warm). */
+FAAS_EXTERN bool faas_fn_warm(const faas_fn *fn);
+
+/** Calls of this function now in flight. */
+FAAS_EXTERN unsigned int faas_fn_in_flight(const faas_fn *fn);
+
+FAAS_END_DECLS
+
+#endif /* FAAS_FN_H */

@@ -1,0 +1,217 @@
+/*
+ * libfaas — the runtime: one libuv loop, a function registry, an executor
+ * pool, an activation store, and the state, billing and log hooks.
+ *
+ * Threads. Every faas_runtime_*, faas_fn_* and faas_invoke* function is called
+ * on the loop thread (the thread that runs the loop), unless its comment says
+ * otherwise. Callbacks arrive on the loop thread.
+ */
+#ifndef FAAS_RUNTIME_H
+#define FAAS_RUNTIME_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <uv.h>
+
+#include "activation.h"
+#include "common.h"
+#include "sys/billing.h"
+#include "sys/log.h"
+#include "sys/state.h"
+
+/** A runtime. Opaque. */
+typedef struct faas_runtime faas_runtime;
+
+/** The version of faas_runtime_options. */
+#define FAAS_RUNTIME_OPTIONS_VERSION 1
+
+/* Defaults and bounds, named so hosts and tests can use them. */
+#define FAAS_DEFAULT_TIMEOUT_MS 3000u
+#define FAAS_MIN_TIMEOUT_MS 1u
+#define FAAS_MAX_TIMEOUT_MS 900000u
+#define FAAS_DEFAULT_MEMORY_MB 128u
+#define FAAS_MIN_MEMORY_MB 128u
+#define FAAS_MAX_MEMORY_MB 10240u
+#define FAAS_DEFAULT_PAYLOAD_LIMIT (6u * 1024u * 1024u)
+#define FAAS_DEFAULT_RESULT_LIMIT (6u * 1024u * 1024u)
+#define FAAS_DEFAULT_MAX_CONCURRENCY 1000u
+#define FAAS_DEFAULT_ACTIVATION_CAPACITY 1000u
+#define FAAS_DEFAULT_LOG_LIMIT (64u * 1024u)
+#define FAAS_DEFAULT_DRAIN_TIMEOUT_MS 10000u
+#define FAAS_DEFAULT_MAX_STUCK_THREADS 64u
+#define FAAS_MAX_THREADS 1024u
+/** AWS Lambda x86 list prices. */
+#define FAAS_DEFAULT_PRICE_GB_SECOND 0.0000166667
+#define FAAS_DEFAULT_PRICE_REQUEST (0.20 / 1000000.0)
+#define FAAS_DEFAULT_BILLING_GRANULARITY_MS 1u
+
+/** The pricing model of the default billing hook. */
+typedef struct faas_pricing {
+	double gb_second_usd;   /**< price of one GB-second of billed duration */
+	double request_usd;     /**< price of one started request */
+	uint32_t granularity_ms; /**< billed duration rounds up to this (>= 1) */
+} faas_pricing;
+
+/** Runtime options. Initialise with FAAS_RUNTIME_OPTIONS_INIT or faas_runtime_options_init(). */
+typedef struct faas_runtime_options {
+	unsigned int version;
+	/** The host's loop, or NULL for one the runtime owns. The host's loop must
+	 *  outlive the runtime. */
+	uv_loop_t *loop;
+	/** Executor threads; 0 means max(4, 2 × online CPUs). 1..FAAS_MAX_THREADS. */
+	unsigned int threads;
+	/** Runtime-wide cap on concurrent invocations (Lambda's account concurrency). */
+	unsigned int max_concurrency;
+	/** Threads stuck past their deadline that may be replaced; beyond it the
+	 *  pool runs with fewer threads rather than grow without bound. */
+	unsigned int max_stuck_threads;
+	/** Where START/END/REPORT and handler lines go; NULL discards them. Borrowed. */
+	faas_log_sink *log_sink;
+	/** State backend; NULL creates an in-memory one owned by the runtime. Borrowed. */
+	faas_state_backend *state;
+	/** Billing hook; NULL uses the default pricing hook owned by the runtime. Borrowed. */
+	faas_billing_hook *billing;
+	/** Pricing of the default billing hook, and the billing granularity of usage. */
+	faas_pricing pricing;
+	/** Defaults for functions that leave these 0. */
+	uint32_t default_timeout_ms;
+	uint32_t default_memory_mb;
+	/** Activations kept for lookup (>= 1); the oldest is evicted. */
+	unsigned int activation_capacity;
+	/** Bytes of handler log kept per activation (>= 256). */
+	size_t log_limit_bytes;
+	/** How long faas_runtime_stop() waits for in-flight calls before cancelling them. */
+	uint32_t drain_timeout_ms;
+} faas_runtime_options;
+
+#define FAAS_RUNTIME_OPTIONS_INIT                                              \
+	{                                                                      \
+		FAAS_RUNTIME_OPTIONS_VERSION, NULL, 0, FAAS_DEFAULT_MAX_CONCURRENCY, \
+		FAAS_DEFAULT_MAX_STUCK_THREADS, NULL, NULL, NULL,              \
+		{FAAS_DEFAULT_PRICE_GB_SECOND, FAAS_DEFAULT_PRICE_REQUEST,     \
+		 FAAS_DEFAULT_BILLING_GRANULARITY_MS},                         \
+		FAAS_DEFAULT_TIMEOUT_MS, FAAS_DEFAULT_MEMORY_MB,               \
+		FAAS_DEFAULT_ACTIVATION_CAPACITY, FAAS_DEFAULT_LOG_LIMIT,      \
+		FAAS_DEFAULT_DRAIN_TIMEOUT_MS                                  \
+	}
+
+/** Per-function billing totals kept by the default billing hook. */
+typedef struct faas_billing_totals {
+	uint64_t requests;       /**< started invocations recorded */
+	uint64_t billed_ms;      /**< sum of billed durations */
+	double gb_seconds;       /**< sum of memory_mb/1024 × billed seconds */
+	double cost_usd;         /**< requests and GB-seconds priced */
+	double budget_usd;       /**< the cap, or 0 for none */
+	uint64_t refused;        /**< admissions refused by the budget */
+} faas_billing_totals;
+
+/** Counters of a runtime, for hosts, tests and metrics. */
+typedef struct faas_runtime_stats {
+	uint64_t activations[FAAS_STATUS_COUNT]; /**< completed, by status */
+	uint64_t cold_starts;      /**< calls that ran a module's init */
+	unsigned int in_flight;    /**< admitted calls not yet completed */
+	unsigned int threads;      /**< executor threads able to take work */
+	unsigned int stuck_threads; /**< threads retired at a deadline, still in a handler */
+} faas_runtime_stats;
+
+FAAS_BEGIN_DECLS
+
+/**
+ * Read the runtime's counters.
+ * @return 0 or FAAS_EINVAL
+ */
+FAAS_EXTERN int faas_runtime_stats_get(faas_runtime_stats *out, faas_runtime *rt);
+
+/**
+ * Fill opts with the defaults (the same bytes as FAAS_RUNTIME_OPTIONS_INIT).
+ * @param version FAAS_RUNTIME_OPTIONS_VERSION
+ * @return 0 or FAAS_EINVAL (NULL opts or unknown version). Any thread.
+ */
+FAAS_EXTERN int faas_runtime_options_init(faas_runtime_options *opts, unsigned int version);
+
+/**
+ * Create a runtime. Starts the executor threads.
+ * @param out receives the runtime; free it with faas_runtime_free()
+ * @param opts options, or NULL for the defaults
+ * @return 0, FAAS_EINVAL (a bad option, named with its range by
+ *         faas_runtime_last_error(NULL)), FAAS_ENOMEM, FAAS_ESYSTEM
+ */
+FAAS_EXTERN int faas_runtime_new(faas_runtime **out, const faas_runtime_options *opts);
+
+/**
+ * Run the runtime's loop until faas_runtime_stop() has finished draining.
+ * With a host loop, prefer running the host's loop yourself.
+ * @return 0, FAAS_EINVAL, FAAS_ESTOPPED if already stopped
+ */
+FAAS_EXTERN int faas_runtime_run(faas_runtime *rt);
+
+/**
+ * Stop gracefully: from now on invocations fail with FAAS_ESTOPPED; calls in
+ * flight may finish for up to drain_timeout_ms, after which they are cancelled
+ * (their callbacks get status `internal_error`, error type "Runtime.Canceled").
+ * Returns at once; faas_runtime_run() returns when draining is over.
+ * Calling it again is a no-op.
+ * @return 0 or FAAS_EINVAL
+ */
+FAAS_EXTERN int faas_runtime_stop(faas_runtime *rt);
+
+/** Whether a stop was requested and every in-flight call has ended. */
+FAAS_EXTERN bool faas_runtime_stopped(const faas_runtime *rt);
+
+/**
+ * Free the runtime. Calls still in flight are cancelled first (their callbacks
+ * run, with status `internal_error`). Unloads shared objects once no thread
+ * runs their code. With a runtime-owned loop, everything is released before it
+ * returns. With a host loop, the runtime closes its handles and its memory is
+ * released from their close callbacks: run the host loop once more (uv_run)
+ * before uv_loop_close(). NULL is a no-op.
+ */
+FAAS_EXTERN void faas_runtime_free(faas_runtime *rt);
+
+/** The loop the runtime uses (the host's or its own). Borrowed. */
+FAAS_EXTERN uv_loop_t *faas_runtime_loop(faas_runtime *rt);
+
+/**
+ * The detailed message of the last failed call on this runtime (or, with a
+ * NULL rt, of the last failed faas_runtime_new() on this thread).
+ * @return a borrowed string valid until the next call that fails; "" if none
+ */
+FAAS_EXTERN const char *faas_runtime_last_error(const faas_runtime *rt);
+
+/**
+ * Look up a kept activation by id.
+ * @param out receives a new reference; release it with faas_activation_free()
+ * @return 0, FAAS_ENOTFOUND (never existed or evicted), FAAS_EINVAL
+ */
+FAAS_EXTERN int faas_activation_lookup(faas_activation **out, faas_runtime *rt, const char *id);
+
+/**
+ * List kept activations, newest first.
+ * @param out receives up to max borrowed pointers, valid until the next
+ *        invocation completes or the runtime is freed (dup those you keep)
+ * @param function only this function's activations, or NULL for all
+ * @return the number written (>= 0), or FAAS_EINVAL
+ */
+FAAS_EXTERN int faas_activation_list(const faas_activation **out, size_t max,
+				     faas_runtime *rt, const char *function);
+
+/**
+ * Totals of the default billing hook for one function (NULL: all functions).
+ * @return 0, FAAS_ENOTFOUND (no record for it yet: *out is zeroed), FAAS_ENOTSUP
+ *         (the runtime uses a host billing hook), FAAS_EINVAL
+ */
+FAAS_EXTERN int faas_billing_totals_get(faas_billing_totals *out, faas_runtime *rt,
+					const char *function);
+
+/**
+ * Set a per-function budget for the default billing hook: once the function's
+ * cost reaches usd, further invocations are `rejected`. 0 removes the cap.
+ * @return 0, FAAS_EINVAL (negative or non-finite usd), FAAS_ENOTSUP, FAAS_ENOMEM
+ */
+FAAS_EXTERN int faas_billing_budget_set(faas_runtime *rt, const char *function, double usd);
+
+FAAS_END_DECLS
+
+#endif /* FAAS_RUNTIME_H */

@@ -1,0 +1,275 @@
+/* The function registry: option checks, loading handlers, lookup, unregister. */
+#include <dlfcn.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+#define FAAS__DEFAULT_FN_VERSION "$LATEST"
+
+int faas_fn_options_init(faas_fn_options *opts, unsigned int version)
+{
+	faas_fn_options tmpl = FAAS_FN_OPTIONS_INIT;
+
+	if (!opts || version != FAAS_FN_OPTIONS_VERSION)
+		return FAAS_EINVAL;
+	memcpy(opts, &tmpl, sizeof(tmpl));
+	return 0;
+}
+
+static bool valid_name(const char *name)
+{
+	size_t n = strlen(name);
+
+	if (n == 0 || n > FAAS__NAME_MAX)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char c = name[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      c == '_' || c == '-' || c == '.'))
+			return false;
+	}
+	return true;
+}
+
+static int check_options(faas_runtime *rt, const char *name, const faas_fn_options *o,
+			 uint32_t timeout_ms, uint32_t memory_mb)
+{
+	if (o->version != FAAS_FN_OPTIONS_VERSION)
+		return faas__fail(rt, FAAS_EINVAL, "%s: options version %u, expected %u", name,
+				  o->version, FAAS_FN_OPTIONS_VERSION);
+	if (timeout_ms < FAAS_MIN_TIMEOUT_MS || timeout_ms > FAAS_MAX_TIMEOUT_MS)
+		return faas__fail(rt, FAAS_EINVAL, "%s: timeout_ms: expected %u..%u, got %u",
+				  name, FAAS_MIN_TIMEOUT_MS, FAAS_MAX_TIMEOUT_MS, timeout_ms);
+	if (memory_mb < FAAS_MIN_MEMORY_MB || memory_mb > FAAS_MAX_MEMORY_MB)
+		return faas__fail(rt, FAAS_EINVAL, "%s: memory_mb: expected %u..%u, got %u",
+				  name, FAAS_MIN_MEMORY_MB, FAAS_MAX_MEMORY_MB, memory_mb);
+	if (o->isolation != FAAS_ISOLATION_THREAD && o->isolation != FAAS_ISOLATION_INLINE)
+		return faas__fail(rt, FAAS_EINVAL,
+				  "%s: isolation: expected FAAS_ISOLATION_THREAD or "
+				  "FAAS_ISOLATION_INLINE, got %d",
+				  name, (int)o->isolation);
+	if (!o->handler && !o->library)
+		return faas__fail(rt, FAAS_EINVAL, "%s: set either handler or library", name);
+	if (o->handler && o->library)
+		return faas__fail(rt, FAAS_EINVAL, "%s: set handler or library, not both", name);
+	if (o->max_concurrency > rt->opts.max_concurrency)
+		return faas__fail(rt, FAAS_EINVAL,
+				  "%s: max_concurrency: expected 0..%u (the runtime's cap), got %u",
+				  name, rt->opts.max_concurrency, o->max_concurrency);
+	if (o->fn_version && (o->fn_version[0] == '\0' || strlen(o->fn_version) > FAAS__NAME_MAX))
+		return faas__fail(rt, FAAS_EINVAL, "%s: fn_version: expected 1..%d characters",
+				  name, FAAS__NAME_MAX);
+	if (o->state_namespace && strlen(o->state_namespace) > FAAS__NAME_MAX)
+		return faas__fail(rt, FAAS_EINVAL,
+				  "%s: state_namespace: expected at most %d characters", name,
+				  FAAS__NAME_MAX);
+	return 0;
+}
+
+static void fn_destroy(faas_fn *fn)
+{
+	faas__lib_release(fn->lib);
+	free(fn->name);
+	free(fn->fn_version);
+	free(fn->state_ns);
+	free(fn);
+}
+
+void faas__fn_release(faas_fn *fn)
+{
+	if (fn && atomic_fetch_sub(&fn->refs, 1) == 1)
+		fn_destroy(fn);
+}
+
+static char *make_state_ns(const char *name, const char *ns)
+{
+	const char *base = ns ? ns : name;
+	size_t n = strlen(base);
+	char *s;
+
+	if (n == 0)
+		return faas__strdup("");
+	s = malloc(n + 2);
+	if (s) {
+		memcpy(s, base, n);
+		s[n] = '/';
+		s[n + 1] = '\0';
+	}
+	return s;
+}
+
+static int load_handler(faas_fn *fn, faas_runtime *rt, const faas_fn_options *o)
+{
+	const char *symbol = o->symbol ? o->symbol : fn->name;
+	int rc = faas__lib_acquire(&fn->lib, rt, o->library);
+
+	if (rc != 0)
+		return rc;
+	dlerror();
+	*(void **)&fn->handler = dlsym(fn->lib->dl, symbol);
+	if (!fn->handler) {
+		const char *why = dlerror();
+
+		return faas__fail(rt, FAAS_ESYMBOL, "%s: no handler symbol '%s' in %s: %s",
+				  fn->name, symbol, o->library, why ? why : "symbol is NULL");
+	}
+	return 0;
+}
+
+int faas_fn_register(faas_fn **out, faas_runtime *rt, const char *name,
+		     const faas_fn_options *opts)
+{
+	faas_fn_options defaults = FAAS_FN_OPTIONS_INIT;
+	const faas_fn_options *o = opts ? opts : &defaults;
+	faas_fn *fn;
+	uint32_t timeout_ms, memory_mb;
+	int rc;
+
+	if (out)
+		*out = NULL;
+	if (!rt)
+		return FAAS_EINVAL;
+	if (!name || !valid_name(name))
+		return faas__fail(rt, FAAS_EINVAL,
+				  "function name: expected 1..%d characters of [A-Za-z0-9_.-]",
+				  FAAS__NAME_MAX);
+	if (rt->stopping)
+		return faas__fail(rt, FAAS_ESTOPPED, "%s: the runtime is stopping", name);
+	timeout_ms = o->timeout_ms ? o->timeout_ms : rt->opts.default_timeout_ms;
+	memory_mb = o->memory_mb ? o->memory_mb : rt->opts.default_memory_mb;
+	rc = check_options(rt, name, o, timeout_ms, memory_mb);
+	if (rc != 0)
+		return rc;
+	if (faas_fn_lookup(rt, name))
+		return faas__fail(rt, FAAS_EEXIST, "%s: a function with this name exists", name);
+
+	fn = calloc(1, sizeof(*fn));
+	if (!fn)
+		return faas__fail(rt, FAAS_ENOMEM, "%s: out of memory", name);
+	atomic_init(&fn->refs, 1);
+	fn->rt = rt;
+	fn->name = faas__strdup(name);
+	fn->fn_version = faas__strdup(o->fn_version ? o->fn_version : FAAS__DEFAULT_FN_VERSION);
+	fn->state_ns = make_state_ns(name, o->state_namespace);
+	fn->timeout_ms = timeout_ms;
+	fn->memory_mb = memory_mb;
+	fn->max_concurrency = o->max_concurrency;
+	fn->isolation = o->isolation;
+	fn->payload_limit = o->payload_limit ? o->payload_limit : FAAS_DEFAULT_PAYLOAD_LIMIT;
+	fn->result_limit = o->result_limit ? o->result_limit : FAAS_DEFAULT_RESULT_LIMIT;
+	fn->keep_warm_ms = o->keep_warm_ms;
+	fn->enabled = true;
+	if (!fn->name || !fn->fn_version || !fn->state_ns) {
+		fn_destroy(fn);
+		return faas__fail(rt, FAAS_ENOMEM, "%s: out of memory", name);
+	}
+	if (o->handler) {
+		fn->handler = o->handler;
+	} else {
+		rc = load_handler(fn, rt, o);
+		if (rc != 0)
+			goto fail;
+		if (fn->lib->nfns == 1 || fn->keep_warm_ms == 0 ||
+		    (fn->lib->keep_warm_ms != 0 && fn->keep_warm_ms > fn->lib->keep_warm_ms))
+			fn->lib->keep_warm_ms = fn->keep_warm_ms;
+		if (o->prewarm) {
+			uint64_t init_us;
+			bool cold;
+
+			rc = faas__lib_warm_up(fn->lib, &init_us, &cold);
+			if (rc != 0) {
+				rc = faas__fail(rt, FAAS_EINIT, "%s: module init of %s returned %d",
+						name, o->library, rc);
+				goto fail;
+			}
+			fn->lib->last_used_ns = faas__now_ns();
+			faas__reaper_schedule(rt, fn->lib);
+		}
+	}
+	fn->next = rt->fns;
+	rt->fns = fn;
+	if (out)
+		*out = fn;
+	return 0;
+
+fail:
+	if (fn->lib) {
+		faas__lib *lib = fn->lib;
+
+		fn->lib = NULL;
+		faas__lib_unregister_fn(rt, lib);
+		faas__lib_release(lib);
+	}
+	fn_destroy(fn);
+	return rc;
+}
+
+faas_fn *faas_fn_lookup(faas_runtime *rt, const char *name)
+{
+	if (!rt || !name)
+		return NULL;
+	for (faas_fn *fn = rt->fns; fn; fn = fn->next)
+		if (strcmp(fn->name, name) == 0)
+			return fn;
+	return NULL;
+}
+
+static void unlink_fn(faas_runtime *rt, faas_fn *fn)
+{
+	for (faas_fn **p = &rt->fns; *p; p = &(*p)->next) {
+		if (*p == fn) {
+			*p = fn->next;
+			break;
+		}
+	}
+	if (fn->lib)
+		faas__lib_unregister_fn(rt, fn->lib);
+	fn->rt = NULL;
+	faas__fn_release(fn);
+}
+
+int faas_fn_unregister(faas_runtime *rt, const char *name)
+{
+	faas_fn *fn;
+
+	if (!rt || !name)
+		return FAAS_EINVAL;
+	fn = faas_fn_lookup(rt, name);
+	if (!fn)
+		return faas__fail(rt, FAAS_ENOTFOUND, "%s: no such function", name);
+	unlink_fn(rt, fn);
+	return 0;
+}
+
+void faas__fn_unregister_all(faas_runtime *rt)
+{
+	while (rt->fns)
+		unlink_fn(rt, rt->fns);
+}
+
+int faas_fn_set_enabled(faas_fn *fn, bool enabled)
+{
+	if (!fn)
+		return FAAS_EINVAL;
+	fn->enabled = enabled;
+	return 0;
+}
+
+const char *faas_fn_name(const faas_fn *fn)
+{
+	return fn ? fn->name : NULL;
+}
+
+bool faas_fn_warm(const faas_fn *fn)
+{
+	if (!fn)
+		return false;
+	return fn->lib ? atomic_load(&fn->lib->warm) : atomic_load(&fn->static_warm);
+}
+
+unsigned int faas_fn_in_flight(const faas_fn *fn)
+{
+	return fn ? fn->in_flight : 0;
+}
