@@ -1,6 +1,7 @@
 /* The activation store: a ring of the newest `capacity` activations.
  * Lookups scan it; they are rare (management calls), while every invocation
  * pays for an insert, which this keeps to a pointer swap. */
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -69,7 +70,7 @@ int faas_activation_list(const faas_activation **out, size_t max, faas_runtime *
 
 	if (!rt || (!out && max > 0))
 		return FAAS_EINVAL;
-	for (size_t i = 0; i < rt->store.count && n < max; i++) {
+	for (size_t i = 0; i < rt->store.count && n < max && n < INT_MAX; i++) {
 		faas_activation *act = store_at(&rt->store, i);
 
 		if (!function || strcmp(act->function, function) == 0)
