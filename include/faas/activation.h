@@ -74,7 +74,8 @@ FAAS_EXTERN faas_status faas_activation_status(const faas_activation *act);
 /** The result on success (a JSON null if the handler left it NULL), else NULL. Borrowed. */
 FAAS_EXTERN const cJSON *faas_activation_result(const faas_activation *act);
 
-/** The error type ("BadInput", "Runtime.Timeout", ...) or NULL on success. Borrowed. */
+/** The error type ("BadInput", "Sandbox.Timedout", "Runtime.OutOfMemory", ...)
+ *  or NULL on success. Borrowed. */
 FAAS_EXTERN const char *faas_activation_error_type(const faas_activation *act);
 
 /** The error message or NULL on success. Borrowed. */

@@ -7,9 +7,15 @@
  *     int my_handler(faas_ctx *ctx, const cJSON *event, cJSON **result);
  *
  * It returns 0 with *result set (or left NULL for a JSON null), or the value
- * of faas_ctx_error() to end the call as an `application_error`. The event
- * belongs to libfaas and is valid only during the call; *result becomes
- * libfaas's and must not be touched after the handler returns.
+ * of faas_ctx_error() to end the call as an `application_error`. Any other
+ * non-zero return is an `application_error` too, of type "Error" with the
+ * message "handler returned <n>". The event (NULL for a JSON null) belongs to
+ * libfaas and is valid only during the call; *result becomes libfaas's and
+ * must not be touched after the handler returns.
+ *
+ * Exporting. The runtime finds handlers with dlsym(); a shared object built
+ * with -fvisibility=hidden must mark them FAAS_EXTERN. Handler objects do not
+ * link libfaas: the faas_ctx_* symbols resolve against the host at load time.
  *
  * Threads. In `thread` isolation the handler runs on a worker thread owned by
  * the runtime; in `inline` isolation on the loop thread. Every faas_ctx_*
@@ -35,6 +41,7 @@
 #include <cjson/cJSON.h>
 
 #include "common.h"
+#include "errors.h"
 
 /**
  * The ABI version of the handler interface. A shared object records the value

@@ -13,13 +13,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <uv.h>
-
 #include "activation.h"
 #include "common.h"
 #include "sys/billing.h"
 #include "sys/log.h"
 #include "sys/state.h"
+
+/* The libuv loop type, declared rather than included so this header compiles
+ * alone under strict -std=c11 (uv.h needs POSIX feature macros). C11 allows
+ * repeating the identical typedef that uv.h makes. */
+typedef struct uv_loop_s uv_loop_t;
 
 /** A runtime. Opaque. */
 typedef struct faas_runtime faas_runtime;
