@@ -3,7 +3,7 @@
  * it: a runtime on the host's loop, a handler compiled into the host, three
  * asynchronous calls, then an orderly shutdown.
  */
-/* <uv.h>, which <faas.h> includes, needs POSIX types a strict C11 build hides. */
+/* <uv.h> needs POSIX types that a strict C11 build hides. */
 #define _POSIX_C_SOURCE 200809L
 
 #include <stdio.h>
