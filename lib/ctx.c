@@ -127,6 +127,7 @@ int faas__ctx_new(faas_ctx **out, faas_runtime *rt, faas_fn *fn)
 		return FAAS_ENOMEM;
 	}
 	ctx->admitted_wall_us = faas__wall_us();
+	ctx->admitted_ns = faas__now_ns();
 	ctx->mem_limit = (uint64_t)fn->memory_mb << 20;
 	ctx->log_limit = rt->opts.log_limit_bytes;
 	ctx->heap_index = SIZE_MAX;
@@ -314,40 +315,58 @@ static uint64_t thread_cpu_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+/* Results are usually small: size them in a stack buffer, and pay for an
+ * allocation only when they are not. */
+#define FAAS__RESULT_SIZING_STACK 1024
+
 static void measure_result(faas_ctx *ctx)
 {
+	char stack[FAAS__RESULT_SIZING_STACK];
 	char *text;
 
 	if (!ctx->result) {
 		ctx->bytes_out = 4; /* "null" */
 		return;
 	}
-	text = cJSON_PrintUnformatted(ctx->result);
-	if (!text) {
-		ctx->internal_failure = true;
-		return;
+	if (cJSON_PrintPreallocated(ctx->result, stack, (int)sizeof(stack), 0)) {
+		ctx->bytes_out = strlen(stack);
+	} else {
+		text = cJSON_PrintUnformatted(ctx->result);
+		if (!text) {
+			ctx->internal_failure = true;
+			return;
+		}
+		ctx->bytes_out = strlen(text);
+		cJSON_free(text);
 	}
-	ctx->bytes_out = strlen(text);
-	cJSON_free(text);
 	if (ctx->bytes_out > ctx->fn->result_limit)
 		ctx->result_too_big = true;
 }
 
-void faas__ctx_execute(faas_ctx *ctx)
+/* Where the call ended before its handler ran (init failed, no memory). */
+static void end_early(faas_ctx *ctx)
+{
+	ctx->finished_ns = faas__now_ns();
+	atomic_store(&ctx->handler_start_ns, ctx->finished_ns);
+}
+
+void faas__ctx_execute(faas_ctx *ctx, uint64_t now_ns)
 {
 	faas_fn *fn = ctx->fn;
+	bool inline_call = fn->isolation == FAAS_ISOLATION_INLINE;
 	cJSON *result = NULL;
-	uint64_t t0, cpu0;
+	uint64_t t0 = now_ns, cpu0 = 0;
 	int rc;
 
-	atomic_store(&ctx->started_ns, faas__now_ns());
+	atomic_store(&ctx->started_ns, now_ns);
 	if (fn->lib) {
 		if (faas__lib_warm_up(fn->lib, &ctx->init_us, &ctx->cold) != 0) {
 			ctx->init_failed = true;
-			ctx->finished_ns = faas__now_ns();
-			atomic_store(&ctx->handler_start_ns, ctx->finished_ns);
+			end_early(ctx);
 			return;
 		}
+		if (ctx->cold)
+			t0 = faas__now_ns();
 	} else {
 		ctx->cold = !atomic_exchange(&fn->static_warm, true);
 	}
@@ -356,21 +375,25 @@ void faas__ctx_execute(faas_ctx *ctx)
 		ctx->event = ctx->event_owned;
 		if (!ctx->event_owned) {
 			ctx->internal_failure = true;
-			ctx->finished_ns = faas__now_ns();
-			atomic_store(&ctx->handler_start_ns, ctx->finished_ns);
+			end_early(ctx);
 			return;
 		}
+		t0 = faas__now_ns();
 	}
 
-	cpu0 = thread_cpu_ns();
-	atomic_store(&ctx->cpu_start_ns, cpu0);
-	t0 = faas__now_ns();
-	atomic_store(&ctx->handler_start_ns, t0);
+	/* Inline calls own the loop thread for their whole duration, so their CPU
+	 * time is their duration; reading the thread CPU clock is a system call
+	 * each way, more than an inline hello costs. */
+	if (!inline_call) {
+		cpu0 = thread_cpu_ns();
+		atomic_store(&ctx->cpu_start_ns, cpu0);
+	}
+	atomic_store_explicit(&ctx->handler_start_ns, t0, memory_order_release);
 	current_ctx = ctx;
 	rc = fn->handler(ctx, ctx->event, &result);
 	current_ctx = NULL;
 	ctx->finished_ns = faas__now_ns();
-	ctx->cpu_ns = thread_cpu_ns() - cpu0;
+	ctx->cpu_ns = inline_call ? ctx->finished_ns - t0 : thread_cpu_ns() - cpu0;
 	ctx->handler_rc = rc;
 	ctx->result = result;
 	if (rc == 0 && !atomic_load(&ctx->oom))

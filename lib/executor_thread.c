@@ -86,7 +86,7 @@ static void run_job(faas__pool *pool, faas_ctx *ctx)
 		faas__ctx_release(ctx);
 		return;
 	}
-	faas__ctx_execute(ctx);
+	faas__ctx_execute(ctx, faas__now_ns());
 	if (ctx->fn->lib)
 		atomic_fetch_sub(&ctx->fn->lib->running, 1);
 

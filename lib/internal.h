@@ -140,8 +140,9 @@ struct faas_ctx {
 	char *err_type;
 	char *err_msg;
 
-	/* time */
+	/* time: one wall-clock read at admission; the rest is monotonic */
 	uint64_t admitted_wall_us;
+	uint64_t admitted_ns;
 	atomic_uint_fast64_t started_ns; /* 0 until the handler (or init) starts */
 	uint64_t deadline_ns;            /* loop: heap key */
 	/* Set (release) by the executing thread once init is over, so the loop
@@ -184,8 +185,9 @@ int faas__ctx_new(faas_ctx **out, faas_runtime *rt, faas_fn *fn);
 void faas__ctx_release(faas_ctx *ctx);
 void faas__ctx_set_error(faas_ctx *ctx, const char *type, const char *fmt, ...)
 	FAAS_PRINTF(3, 4);
-/* Run the handler on the current thread with accounting on: the executors' core. */
-void faas__ctx_execute(faas_ctx *ctx);
+/* Run the handler on the current thread with accounting on: the executors'
+ * core. now_ns is the current monotonic time (the caller usually has it). */
+void faas__ctx_execute(faas_ctx *ctx, uint64_t now_ns);
 void faas__alloc_hooks_install(void);
 
 /* ---- activations (activation.c) ---- */

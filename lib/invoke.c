@@ -252,7 +252,7 @@ static void record_started(faas_runtime *rt, faas_ctx *ctx, faas_status status,
 	act->started = true;
 	act->status = status;
 	act->start_us = ctx->admitted_wall_us;
-	act->end_us = faas__wall_us();
+	act->end_us = ctx->admitted_wall_us + (end - ctx->admitted_ns) / 1000u;
 	if (status == FAAS_STATUS_SUCCESS) {
 		act->result = ctx->result ? ctx->result : cJSON_CreateNull();
 		ctx->result = NULL;
@@ -289,7 +289,7 @@ static void record_started(faas_runtime *rt, faas_ctx *ctx, faas_status status,
 
 	inflight_unlink(rt, ctx);
 	if (fn->lib) {
-		fn->lib->last_used_ns = faas__now_ns();
+		fn->lib->last_used_ns = end;
 		faas__reaper_schedule(rt, fn->lib);
 	}
 }
@@ -569,7 +569,7 @@ static void start(faas_runtime *rt, faas_ctx *ctx)
 
 	if (fn->isolation == FAAS_ISOLATION_INLINE) {
 		atomic_store(&ctx->state, FAAS__RUNNING);
-		faas__ctx_execute(ctx);
+		faas__ctx_execute(ctx, ctx->admitted_ns);
 		atomic_store(&ctx->state, FAAS__DONE);
 		if (fn->lib)
 			atomic_fetch_sub(&fn->lib->running, 1);
@@ -579,7 +579,7 @@ static void start(faas_runtime *rt, faas_ctx *ctx)
 		deliver_later(rt, ctx);
 		return;
 	}
-	ctx->deadline_ns = faas__now_ns() + (uint64_t)fn->timeout_ms * 1000000u;
+	ctx->deadline_ns = ctx->admitted_ns + (uint64_t)fn->timeout_ms * 1000000u;
 	if (heap_push(&rt->deadlines, ctx) != 0) {
 		/* Without a deadline slot the call cannot be guarded: fail it as
 		 * libfaas's own error before it starts. */

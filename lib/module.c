@@ -185,7 +185,7 @@ bool faas__lib_expire_if_idle(faas__lib *lib)
 {
 	uint64_t ignored = 0;
 
-	if (!lib_idle_expired(lib, faas__now_ns(), &ignored))
+	if (lib->keep_warm_ms == 0 || !lib_idle_expired(lib, faas__now_ns(), &ignored))
 		return false;
 	faas__lib_cool_down(lib);
 	return true;
