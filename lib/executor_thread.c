@@ -205,7 +205,7 @@ bool faas__pool_abandon(faas__pool *pool, faas_ctx *ctx, bool *was_running)
 		 * cannot while we hold the mutex), so its CPU clock can be read. */
 		if (pthread_getcpuclockid(ctx->thread, &cpu_clock) == 0 &&
 		    clock_gettime(cpu_clock, &ts) == 0)
-			ctx->cpu_ns = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec -
+			ctx->abandoned_cpu_ns = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec -
 				      atomic_load(&ctx->cpu_start_ns);
 		*was_running = true;
 		ctx->retired = true;

@@ -150,7 +150,8 @@ struct faas_ctx {
 	atomic_uint_fast64_t handler_start_ns;
 	uint64_t finished_ns;
 	atomic_uint_fast64_t cpu_start_ns;
-	uint64_t cpu_ns;
+	uint64_t cpu_ns;           /* written by the executing thread */
+	uint64_t abandoned_cpu_ns; /* written by the loop when it abandons the call */
 
 	/* memory accounting */
 	uint64_t mem_limit;

@@ -274,7 +274,7 @@ static void record_started(faas_runtime *rt, faas_ctx *ctx, faas_status status,
 			       : 0;
 	u->memory_mb = fn->memory_mb;
 	u->max_memory_bytes = atomic_load(&ctx->mem_peak);
-	u->cpu_us = ctx->cpu_ns / 1000u;
+	u->cpu_us = (finished ? ctx->cpu_ns : ctx->abandoned_cpu_ns) / 1000u;
 	u->bytes_in = ctx->bytes_in;
 	u->bytes_out = finished && status == FAAS_STATUS_SUCCESS ? ctx->bytes_out : 0;
 	u->status = status;

@@ -169,7 +169,8 @@ FAAS_EXTERN bool faas_runtime_stopped(const faas_runtime *rt);
  * runs their code. With a runtime-owned loop, everything is released before it
  * returns. With a host loop, the runtime closes its handles and its memory is
  * released from their close callbacks: run the host loop once more (uv_run)
- * before uv_loop_close(). NULL is a no-op.
+ * before uv_loop_close(). NULL is a no-op. Never call it from a libfaas
+ * callback: it would free the runtime under the code that called back.
  */
 FAAS_EXTERN void faas_runtime_free(faas_runtime *rt);
 
