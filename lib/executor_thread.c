@@ -178,8 +178,10 @@ void faas__pool_submit(faas__pool *pool, faas_ctx *ctx)
 	else
 		pool->queue_head = ctx;
 	pool->queue_tail = ctx;
-	pthread_cond_signal(&pool->work);
 	pthread_mutex_unlock(&pool->mu);
+	/* Signal after unlocking: a worker woken while we still hold the mutex
+	 * would only block on it again, two context switches per call. */
+	pthread_cond_signal(&pool->work);
 }
 
 bool faas__pool_abandon(faas__pool *pool, faas_ctx *ctx, bool *was_running)
