@@ -12,6 +12,7 @@
 #include "faas/runtime.h"
 #include "faas/fn.h"
 #include "faas/invoke.h"
+#include "faas/trigger.h"
 #include "faas/sys/billing.h"
 #include "faas/sys/log.h"
 #include "faas/sys/state.h"

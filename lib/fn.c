@@ -273,3 +273,41 @@ unsigned int faas_fn_in_flight(const faas_fn *fn)
 {
 	return fn ? fn->in_flight : 0;
 }
+
+int faas_fn_stats_get(faas_fn_stats *out, const faas_fn *fn)
+{
+	if (!out || !fn)
+		return FAAS_EINVAL;
+	*out = fn->stats;
+	out->in_flight = fn->in_flight;
+	return 0;
+}
+
+int faas_fn_foreach(faas_runtime *rt, int (*visit)(faas_fn *fn, void *userdata), void *userdata)
+{
+	if (!rt || !visit)
+		return FAAS_EINVAL;
+	for (faas_fn *fn = rt->fns; fn; fn = fn->next) {
+		int rc = visit(fn, userdata);
+
+		if (rc != 0)
+			return rc;
+	}
+	return 0;
+}
+
+void faas__fn_count(faas_fn *fn, const faas_usage *u, bool started)
+{
+	static const uint64_t bounds_ms[] = FAAS_DURATION_BUCKETS_MS;
+	size_t i = 0;
+
+	fn->stats.activations[u->status]++;
+	if (!started)
+		return;
+	if (u->cold)
+		fn->stats.cold_starts++;
+	while (i < sizeof(bounds_ms) / sizeof(bounds_ms[0]) && u->duration_us > bounds_ms[i] * 1000u)
+		i++;
+	fn->stats.duration_buckets[i]++;
+	fn->stats.duration_us_sum += u->duration_us;
+}

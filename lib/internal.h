@@ -22,6 +22,7 @@
 #include <uv.h>
 
 #include "faas.h"
+#include "faas/trigger.h"
 
 /* Limits that are not options. */
 #define FAAS__ERRMSG_SIZE 512
@@ -102,10 +103,13 @@ struct faas_fn {
 	bool enabled;
 	atomic_bool static_warm; /* static handlers: only the first call is cold */
 	unsigned int in_flight; /* loop thread */
+	faas_fn_stats stats;    /* loop thread; in_flight is filled on read */
 	struct faas_fn *next;   /* registry list (loop thread) */
 };
 
 void faas__fn_release(faas_fn *fn);
+/* Loop: count a completed activation in the function's stats. */
+void faas__fn_count(faas_fn *fn, const faas_usage *u, bool started);
 void faas__fn_unregister_all(faas_runtime *rt);
 
 /* ---- the call context (ctx.c) ---- */
@@ -257,6 +261,7 @@ struct faas_runtime {
 
 	faas_fn *fns;
 	faas__lib *libs;
+	faas_trigger *triggers;
 	faas__pool *pool;
 	faas__idgen ids;
 	faas__store store;
@@ -285,6 +290,70 @@ struct faas_runtime {
 	bool stopping, stopped, freeing, running;
 };
 
+/* faas_invoke with the in-flight ctx handed back (borrowed until the callback
+ * has run) so a trigger can cancel it, e.g. when an HTTP client goes away. */
+int faas__invoke(faas_runtime *rt, const char *function, const cJSON *event, const char *json,
+		 size_t json_len, faas_invoke_cb cb, void *userdata, faas_ctx **ctx_out);
+/* Any thread: ask a call to stop (faas_ctx_cancelled() turns true). */
+void faas__ctx_cancel(faas_ctx *ctx);
+
+/* ---- triggers and rules (trigger.c); kinds in trigger_<kind>.c ---- */
+typedef struct faas__trigger_ops {
+	const char *kind;
+	/* The runtime is stopping: stop producing events (HTTP answers 503). May be NULL. */
+	void (*stop)(faas_trigger *t);
+	/* Close every handle; once the last close callback ran, call
+	 * faas__trigger_closed(t). */
+	void (*close)(faas_trigger *t);
+	/* Free the kind's own memory (t itself included) once nothing refers to it. */
+	void (*destroy)(faas_trigger *t);
+	/* Check a rule's route and parse it into *data (NULL route for kinds
+	 * without routes). May be NULL: then a route is refused. */
+	int (*route_parse)(faas_trigger *t, const char *route, void **data);
+	void (*route_free)(void *data);
+} faas__trigger_ops;
+
+struct faas_trigger {
+	const faas__trigger_ops *ops;
+	faas_runtime *rt;
+	char *name;
+	unsigned int refs;       /* the runtime until closed, + one per rule */
+	faas_rule *rules;        /* in creation order */
+	faas_trigger_stats stats;
+	bool closing;
+	struct faas_trigger *next;
+};
+
+struct faas_rule {
+	faas_trigger *trigger;
+	char *function;
+	char *route;             /* as given, or NULL */
+	void *route_data;        /* the kind's parse of it */
+	bool enabled;
+	bool linked;             /* still in its trigger's list */
+	unsigned int refs;       /* the trigger's list + one per invocation in flight */
+	unsigned int in_flight;
+	struct faas_rule *next;
+};
+
+/* Kind constructors call this first: checks the name, links t into the runtime. */
+int faas__trigger_init(faas_trigger *t, const faas__trigger_ops *ops, faas_runtime *rt,
+		       const char *name);
+/* Undo faas__trigger_init for a trigger whose kind failed to start (no handle open). */
+void faas__trigger_abort(faas_trigger *t);
+void faas__trigger_closed(faas_trigger *t);
+void faas__triggers_stop(faas_runtime *rt);
+void faas__triggers_close(faas_runtime *rt);
+
+/* Fire one rule: invoke its function with event (or JSON text); done runs on
+ * the loop with the activation, or with NULL and an error if the invocation
+ * could not even start (err < 0; the error is counted). The rule stays alive
+ * until done returns. */
+typedef void (*faas__rule_done_fn)(faas_rule *rule, const faas_activation *act, int err,
+				   void *arg);
+int faas__rule_fire(faas_rule *rule, const cJSON *event, const char *json, size_t json_len,
+		    faas__rule_done_fn done, void *arg, faas_ctx **ctx_out);
+void faas__runtime_handle_closed(faas_runtime *rt);
 void faas__deliver_pending(faas_runtime *rt);
 void faas__runtime_maybe_stopped(faas_runtime *rt);
 void faas__cancel_all(faas_runtime *rt);

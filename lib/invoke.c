@@ -282,6 +282,7 @@ static void record_started(faas_runtime *rt, faas_ctx *ctx, faas_status status,
 	rt->stats.activations[status]++;
 	if (u->cold)
 		rt->stats.cold_starts++;
+	faas__fn_count(fn, u, true);
 	if (rt->billing->record)
 		rt->billing->record(rt->billing, fn->name, act->id, u);
 	faas__store_put(&rt->store, act);
@@ -334,6 +335,7 @@ static void complete_unstarted(faas_runtime *rt, faas_ctx *ctx, faas_status stat
 	act->usage.status = status;
 	faas__activation_set_error(act, type, msg);
 	rt->stats.activations[status]++;
+	faas__fn_count(ctx->fn, &act->usage, false);
 	faas__store_put(&rt->store, act);
 	deliver_later(rt, ctx);
 }
@@ -595,8 +597,8 @@ static void start(faas_runtime *rt, faas_ctx *ctx)
 	faas__pool_submit(rt->pool, ctx);
 }
 
-static int invoke(faas_runtime *rt, const char *function, const cJSON *event, const char *json,
-		  size_t json_len, faas_invoke_cb cb, void *userdata)
+int faas__invoke(faas_runtime *rt, const char *function, const cJSON *event, const char *json,
+		 size_t json_len, faas_invoke_cb cb, void *userdata, faas_ctx **ctx_out)
 {
 	faas_ctx *ctx;
 	faas_fn *fn;
@@ -619,15 +621,22 @@ static int invoke(faas_runtime *rt, const char *function, const cJSON *event, co
 		faas__ctx_release(ctx);
 		return rc;
 	}
+	if (ctx_out)
+		*ctx_out = ctx;
 	if (admit(rt, ctx))
 		start(rt, ctx);
 	return 0;
 }
 
+void faas__ctx_cancel(faas_ctx *ctx)
+{
+	atomic_store(&ctx->cancelled, true);
+}
+
 int faas_invoke(faas_runtime *rt, const char *function, const cJSON *event, faas_invoke_cb cb,
 		void *userdata)
 {
-	return invoke(rt, function, event, NULL, 0, cb, userdata);
+	return faas__invoke(rt, function, event, NULL, 0, cb, userdata, NULL);
 }
 
 int faas_invoke_payload(faas_runtime *rt, const char *function, const char *json, size_t len,
@@ -635,7 +644,7 @@ int faas_invoke_payload(faas_runtime *rt, const char *function, const char *json
 {
 	if (!json)
 		return FAAS_EINVAL;
-	return invoke(rt, function, NULL, json, len, cb, userdata);
+	return faas__invoke(rt, function, NULL, json, len, cb, userdata, NULL);
 }
 
 typedef struct sync_wait {

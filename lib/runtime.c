@@ -101,14 +101,17 @@ static void release_memory(faas_runtime *rt)
 		rt->state->free(rt->state);
 }
 
+void faas__runtime_handle_closed(faas_runtime *rt)
+{
+	/* With a host loop the runtime's memory can only go once libuv is done
+	 * with every handle embedded in it, or in its triggers. */
+	if (--rt->open_handles == 0 && !rt->owns_loop && rt->freeing)
+		free(rt);
+}
+
 static void on_handle_closed(uv_handle_t *h)
 {
-	faas_runtime *rt = h->data;
-
-	/* With a host loop the runtime's memory can only go once libuv is done
-	 * with every handle embedded in it. */
-	if (--rt->open_handles == 0 && !rt->owns_loop)
-		free(rt);
+	faas__runtime_handle_closed(h->data);
 }
 
 static int init_handles(faas_runtime *rt)
@@ -255,6 +258,7 @@ int faas_runtime_stop(faas_runtime *rt)
 	if (rt->stopping)
 		return 0;
 	rt->stopping = true;
+	faas__triggers_stop(rt);
 	if (rt->n_inflight > 0)
 		uv_timer_start(&rt->drain_timer, on_drain_timeout, rt->opts.drain_timeout_ms, 0);
 	faas__runtime_maybe_stopped(rt);
@@ -280,7 +284,10 @@ void faas_runtime_free(faas_runtime *rt)
 {
 	if (!rt)
 		return;
-	rt->stopping = true;
+	if (!rt->stopping) {
+		rt->stopping = true;
+		faas__triggers_stop(rt);
+	}
 	if (rt->pool) {
 		/* Cancel what is running (callbacks run now, status internal_error),
 		 * then let the threads that are not stuck finish and exit: what they
@@ -294,6 +301,7 @@ void faas_runtime_free(faas_runtime *rt)
 	}
 	rt->freeing = true;
 	rt->stopped = true;
+	faas__triggers_close(rt);
 	faas__fn_unregister_all(rt);
 	release_memory(rt);
 	if (rt->open_handles == 0) {
@@ -305,6 +313,7 @@ void faas_runtime_free(faas_runtime *rt)
 	}
 	close_handles(rt);
 	if (rt->owns_loop) {
+		/* Runs every close callback, the triggers' included. */
 		uv_run(&rt->own_loop, UV_RUN_DEFAULT);
 		uv_loop_close(&rt->own_loop);
 		free(rt);

@@ -71,6 +71,21 @@ typedef struct faas_fn_options {
 		FAAS_ISOLATION_THREAD, 0, 0, false, 0, NULL                    \
 	}
 
+/** Upper bounds (ms) of the duration histogram buckets; a last bucket is +Inf. */
+#define FAAS_DURATION_BUCKETS_MS {1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000}
+#define FAAS_DURATION_BUCKET_COUNT 14
+
+/** Counters of one function since registration, for hosts and metrics. */
+typedef struct faas_fn_stats {
+	uint64_t activations[FAAS_STATUS_COUNT]; /**< completed, by status */
+	uint64_t cold_starts;
+	/** Started calls whose duration was <= each FAAS_DURATION_BUCKETS_MS
+	 *  bound (not cumulative; the last counts the rest). */
+	uint64_t duration_buckets[FAAS_DURATION_BUCKET_COUNT];
+	uint64_t duration_us_sum;
+	unsigned int in_flight;
+} faas_fn_stats;
+
 FAAS_BEGIN_DECLS
 
 /**
@@ -120,6 +135,16 @@ FAAS_EXTERN bool faas_fn_warm(const faas_fn *fn);
 
 /** Calls of this function now in flight. */
 FAAS_EXTERN unsigned int faas_fn_in_flight(const faas_fn *fn);
+
+/** Read the function's counters. @return 0 or FAAS_EINVAL */
+FAAS_EXTERN int faas_fn_stats_get(faas_fn_stats *out, const faas_fn *fn);
+
+/**
+ * Visit every registered function, newest first. Stops early if visit
+ * returns non-zero. @return 0, FAAS_EINVAL, or visit's non-zero value
+ */
+FAAS_EXTERN int faas_fn_foreach(faas_runtime *rt, int (*visit)(faas_fn *fn, void *userdata),
+				void *userdata);
 
 FAAS_END_DECLS
 
