@@ -255,8 +255,12 @@ int faas_runtime_stop(faas_runtime *rt)
 {
 	if (!rt)
 		return FAAS_EINVAL;
-	if (rt->stopping)
+	if (rt->stopping) {
+		/* A second stop while draining: do not wait any longer. */
+		if (!rt->stopped)
+			faas__cancel_all(rt);
 		return 0;
+	}
 	rt->stopping = true;
 	faas__triggers_stop(rt);
 	if (rt->n_inflight > 0)

@@ -155,7 +155,8 @@ FAAS_EXTERN int faas_runtime_run(faas_runtime *rt);
  * flight may finish for up to drain_timeout_ms, after which they are cancelled
  * (their callbacks get status `internal_error`, error type "Runtime.Canceled").
  * Returns at once; faas_runtime_run() returns when draining is over.
- * Calling it again is a no-op.
+ * Calling it again while calls are still draining cancels them at once (a
+ * server's second SIGINT); after that it is a no-op.
  * @return 0 or FAAS_EINVAL
  */
 FAAS_EXTERN int faas_runtime_stop(faas_runtime *rt);
