@@ -19,6 +19,7 @@ struct faas__pool {
 	faas_ctx *queue_head, *queue_tail;
 	faas_ctx *done_head, *done_tail;
 	unsigned int live;      /* threads able to take jobs */
+	unsigned int target;    /* the configured number of threads */
 	unsigned int stuck;     /* retired threads still inside a handler */
 	unsigned int max_stuck;
 	unsigned int refs;      /* the runtime + every thread */
@@ -76,7 +77,9 @@ static void push_done_locked(faas__pool *pool, faas_ctx *ctx)
 		pool->notify(pool->notify_arg);
 }
 
-static void run_job(faas__pool *pool, faas_ctx *ctx)
+/* Returns false when this thread must exit (it was retired and the pool is
+ * full again without it). */
+static bool run_job(faas__pool *pool, faas_ctx *ctx)
 {
 	int expected = FAAS__QUEUED;
 	bool retired;
@@ -84,7 +87,7 @@ static void run_job(faas__pool *pool, faas_ctx *ctx)
 	if (!atomic_compare_exchange_strong(&ctx->state, &expected, FAAS__RUNNING)) {
 		/* Cancelled while queued: the loop completed it already. */
 		faas__ctx_release(ctx);
-		return;
+		return true;
 	}
 	faas__ctx_execute(ctx, faas__now_ns());
 	if (ctx->fn->lib)
@@ -97,20 +100,23 @@ static void run_job(faas__pool *pool, faas_ctx *ctx)
 		push_done_locked(pool, ctx);
 		pthread_mutex_unlock(&pool->mu);
 		faas__ctx_release(ctx);
-		return;
+		return true;
 	}
-	/* Abandoned at its deadline: the caller has its answer, this result goes
-	 * nowhere, and this thread was replaced, so it leaves. */
+	/* Abandoned at its deadline: the caller has its answer and this result
+	 * goes nowhere. The thread was written off and perhaps replaced: it
+	 * rejoins only if the pool is short of threads (max_stuck_threads was
+	 * reached, or shutdown has not begun and a replacement failed). */
 	retired = ctx->retired;
-	if (retired)
+	if (retired) {
 		pool->stuck--;
+		if (pool->live < pool->target && !pool->shutdown) {
+			pool->live++;
+			retired = false;
+		}
+	}
 	pthread_mutex_unlock(&pool->mu);
 	faas__ctx_release(ctx);
-	if (retired) {
-		pthread_mutex_lock(&pool->mu);
-		pool_unref_locked(pool);
-		pthread_exit(NULL);
-	}
+	return !retired;
 }
 
 static void *worker_main(void *arg)
@@ -131,7 +137,12 @@ static void *worker_main(void *arg)
 			pool->queue_tail = NULL;
 		ctx->thread = pthread_self();
 		pthread_mutex_unlock(&pool->mu);
-		run_job(pool, ctx);
+		if (!run_job(pool, ctx)) {
+			/* Retired: the pool no longer counts this thread as live. */
+			pthread_mutex_lock(&pool->mu);
+			pool_unref_locked(pool);
+			return NULL;
+		}
 		pthread_mutex_lock(&pool->mu);
 	}
 	pool->live--;
@@ -151,6 +162,7 @@ int faas__pool_new(faas__pool **out, unsigned int threads, unsigned int max_stuc
 	pthread_cond_init(&pool->work, NULL);
 	pthread_cond_init(&pool->exited, NULL);
 	pool->refs = 1;
+	pool->target = threads;
 	pool->max_stuck = max_stuck;
 	pool->notify = notify;
 	pool->notify_arg = notify_arg;

@@ -9,7 +9,7 @@
 
 int faas_fn_options_init(faas_fn_options *opts, unsigned int version)
 {
-	faas_fn_options tmpl = FAAS_FN_OPTIONS_INIT;
+	static const faas_fn_options tmpl = FAAS_FN_OPTIONS_INIT;
 
 	if (!opts || version != FAAS_FN_OPTIONS_VERSION)
 		return FAAS_EINVAL;

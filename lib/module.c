@@ -118,7 +118,8 @@ int faas__lib_warm_up(faas__lib *lib, uint64_t *init_us, bool *cold)
 		uint64_t t0 = faas__now_ns();
 
 		rc = lib->mod->init ? lib->mod->init() : 0;
-		*init_us = (faas__now_ns() - t0) / 1000u;
+		/* Rounded up: a cold start always shows, however quick its init. */
+		*init_us = (faas__now_ns() - t0 + 999u) / 1000u;
 		*cold = true;
 		if (rc == 0)
 			atomic_store_explicit(&lib->warm, true, memory_order_release);

@@ -17,7 +17,8 @@
 
 int faas_runtime_options_init(faas_runtime_options *opts, unsigned int version)
 {
-	faas_runtime_options tmpl = FAAS_RUNTIME_OPTIONS_INIT;
+	/* Static, so its padding is zero and the bytes match the macro's. */
+	static const faas_runtime_options tmpl = FAAS_RUNTIME_OPTIONS_INIT;
 
 	if (!opts || version != FAAS_RUNTIME_OPTIONS_VERSION)
 		return FAAS_EINVAL;
