@@ -264,6 +264,16 @@ faas_ctx *faas__pool_shutdown(faas__pool *pool)
 	pthread_cond_broadcast(&pool->work);
 	while (pool->live > 0)
 		pthread_cond_wait(&pool->exited, &pool->mu);
+	/* With no live thread left (all were stuck and none replaced), calls can
+	 * remain queued. The loop abandoned and answered them already; only the
+	 * worker's reference on each is left to drop. */
+	while (pool->queue_head) {
+		faas_ctx *ctx = pool->queue_head;
+
+		pool->queue_head = ctx->queue_next;
+		faas__ctx_release(ctx);
+	}
+	pool->queue_tail = NULL;
 	/* Every thread that could still finish a call normally has exited, so
 	 * this list is final. */
 	done = pool->done_head;

@@ -183,7 +183,10 @@ struct faas_ctx {
 	faas_activation *act;               /* allocated up front: completion cannot fail */
 	size_t heap_index;                  /* deadline heap slot, SIZE_MAX if none */
 	struct faas_ctx *prev, *next;        /* in-flight list */
-	struct faas_ctx *queue_next;         /* executor / completion queues */
+	struct faas_ctx *queue_next;         /* executor job and done queues (pool mutex) */
+	struct faas_ctx *deliver_next;       /* callbacks pending on the loop; a separate
+						link, as an abandoned call may still sit
+						in the executor's queue */
 };
 
 int faas__ctx_new(faas_ctx **out, faas_runtime *rt, faas_fn *fn);
@@ -360,5 +363,11 @@ void faas__cancel_all(faas_runtime *rt);
 void faas__finish_list(faas_runtime *rt, faas_ctx *list);
 void faas__on_pool_notify(uv_async_t *h);
 void faas__on_deadline(uv_timer_t *t);
+
+/* ---- metrics (http_metrics.c), served by http_api.c ---- */
+#define FAAS__METRICS_CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
+/* The runtime's counters in the Prometheus text format; *out is malloc'd and
+ * the caller's. Returns 0, FAAS_EINVAL or FAAS_ENOMEM (also past the size cap). */
+int faas__metrics_render(char **out, size_t *len, faas_runtime *rt);
 
 #endif /* FAAS_INTERNAL_H */

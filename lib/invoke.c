@@ -213,7 +213,7 @@ void faas__deliver_pending(faas_runtime *rt)
 	while (rt->deliver_head) {
 		faas_ctx *ctx = rt->deliver_head;
 
-		rt->deliver_head = ctx->queue_next;
+		rt->deliver_head = ctx->deliver_next;
 		if (!rt->deliver_head)
 			rt->deliver_tail = NULL;
 		deliver(rt, ctx);
@@ -225,9 +225,9 @@ void faas__deliver_pending(faas_runtime *rt)
  * completions made on the caller's stack wait for the next loop turn. */
 static void deliver_later(faas_runtime *rt, faas_ctx *ctx)
 {
-	ctx->queue_next = NULL;
+	ctx->deliver_next = NULL;
 	if (rt->deliver_tail)
-		rt->deliver_tail->queue_next = ctx;
+		rt->deliver_tail->deliver_next = ctx;
 	else
 		rt->deliver_head = ctx;
 	rt->deliver_tail = ctx;
