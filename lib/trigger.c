@@ -159,6 +159,25 @@ const char *faas_trigger_name(const faas_trigger *trigger)
 	return trigger ? trigger->name : NULL;
 }
 
+const char *faas_trigger_kind(const faas_trigger *trigger)
+{
+	return trigger ? trigger->ops->kind : NULL;
+}
+
+int faas_trigger_foreach(faas_runtime *rt, int (*visit)(faas_trigger *trigger, void *userdata),
+			 void *userdata)
+{
+	if (!rt || !visit)
+		return FAAS_EINVAL;
+	for (faas_trigger *t = rt->triggers; t; t = t->next) {
+		int rc = visit(t, userdata);
+
+		if (rc != 0)
+			return rc;
+	}
+	return 0;
+}
+
 int faas_trigger_stats_get(faas_trigger_stats *out, const faas_trigger *trigger)
 {
 	if (!out || !trigger)

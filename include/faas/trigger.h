@@ -195,6 +195,18 @@ FAAS_EXTERN faas_trigger *faas_trigger_lookup(faas_runtime *rt, const char *name
 /** The trigger's name. Borrowed. */
 FAAS_EXTERN const char *faas_trigger_name(const faas_trigger *trigger);
 
+/** The trigger's kind: "timer", "file" or "http". Static. */
+FAAS_EXTERN const char *faas_trigger_kind(const faas_trigger *trigger);
+
+/**
+ * Visit every trigger of the runtime, newest first. Stops early if visit
+ * returns non-zero; visit must not free triggers.
+ * @return 0, FAAS_EINVAL, or visit's non-zero value
+ */
+FAAS_EXTERN int faas_trigger_foreach(faas_runtime *rt,
+				     int (*visit)(faas_trigger *trigger, void *userdata),
+				     void *userdata);
+
 /** Read a trigger's counters. @return 0 or FAAS_EINVAL */
 FAAS_EXTERN int faas_trigger_stats_get(faas_trigger_stats *out, const faas_trigger *trigger);
 
