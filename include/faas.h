@@ -13,6 +13,8 @@
 #include "faas/fn.h"
 #include "faas/invoke.h"
 #include "faas/trigger.h"
+#include "faas/cron.h"
+#include "faas/manifest.h"
 #include "faas/sys/billing.h"
 #include "faas/sys/log.h"
 #include "faas/sys/state.h"
