@@ -86,7 +86,12 @@ static int remember(void ***list, size_t *n, void *item)
 /* A failure of the runtime itself, reported with the JSON path in front. */
 static int runtime_fail(walk *w, const char *jpath, int rc)
 {
-	faas__jread_fail(&w->r, jpath, "%s", faas_runtime_last_error(w->rt));
+	char why[FAAS__ERRMSG_SIZE];
+
+	/* The walk writes its message into the runtime's own buffer: copy the
+	 * runtime's message out first. */
+	snprintf(why, sizeof(why), "%s", faas_runtime_last_error(w->rt));
+	faas__jread_fail(&w->r, jpath, "%s", why);
 	w->r.rc = rc;
 	return rc;
 }
@@ -440,6 +445,62 @@ static int walk_rule(walk *w, int index, const cJSON *spec)
 	return 0;
 }
 
+/* The "runtime", "defaults" and "pricing" sections onto opts; also how the
+ * walk checks them, on a scratch copy. */
+static int read_runtime_options(faas__jread *jr, const cJSON *root, faas_runtime_options *opts)
+{
+	faas__jread r = *jr;
+	const cJSON *rtj, *pricing, *defaults;
+	uint64_t v;
+	const char *log = NULL;
+
+	rtj = cJSON_GetObjectItemCaseSensitive(root, "runtime");
+	pricing = cJSON_GetObjectItemCaseSensitive(root, "pricing");
+	defaults = cJSON_GetObjectItemCaseSensitive(root, "defaults");
+#define READ_UINT(obj, sec, key, lo, hi, field)                                    \
+	do {                                                                       \
+		v = opts->field;                                                   \
+		if (faas__jread_uint(&r, obj, sec, key, lo, hi, &v) == 0)          \
+			opts->field = v;                                           \
+	} while (0)
+	READ_UINT(rtj, "runtime", "threads", 0, FAAS_MAX_THREADS, threads);
+	READ_UINT(rtj, "runtime", "max_concurrency", 1, FAAS__MANIFEST_MAX_COUNT, max_concurrency);
+	READ_UINT(rtj, "runtime", "max_stuck_threads", 0, 4096, max_stuck_threads);
+	READ_UINT(rtj, "runtime", "activation_capacity", 1, FAAS__MANIFEST_MAX_COUNT,
+		  activation_capacity);
+	READ_UINT(rtj, "runtime", "log_limit_bytes", 256, 64u * 1024 * 1024, log_limit_bytes);
+	READ_UINT(rtj, "runtime", "drain_timeout_ms", 0, FAAS_MAX_TIMEOUT_MS, drain_timeout_ms);
+	READ_UINT(defaults, "defaults", "timeout_ms", FAAS_MIN_TIMEOUT_MS, FAAS_MAX_TIMEOUT_MS,
+		  default_timeout_ms);
+	READ_UINT(defaults, "defaults", "memory_mb", FAAS_MIN_MEMORY_MB, FAAS_MAX_MEMORY_MB,
+		  default_memory_mb);
+	READ_UINT(pricing, "pricing", "granularity_ms", 1, 60000, pricing.granularity_ms);
+#undef READ_UINT
+	faas__jread_double(&r, pricing, "pricing", "gb_second_usd", 0, 1e6,
+			   &opts->pricing.gb_second_usd);
+	faas__jread_double(&r, pricing, "pricing", "request_usd", 0, 1e6,
+			   &opts->pricing.request_usd);
+	faas__jread_string(&r, rtj, "runtime", "log", 16, &log);
+	if (log && strcmp(log, "stderr") == 0)
+		opts->log_sink = faas_log_sink_stderr();
+	else if (log && strcmp(log, "none") == 0)
+		opts->log_sink = NULL;
+	else if (log)
+		faas__jread_fail(&r, "runtime.log", "expected \"stderr\" or \"none\"");
+	jr->rc = r.rc;
+	return r.rc;
+}
+
+int faas_manifest_runtime_options(const faas_manifest *m, faas_runtime_options *opts)
+{
+	faas__jread r = {NULL, 0, 0};
+
+	if (!m || !opts)
+		return FAAS_EINVAL;
+	return read_runtime_options(&r, m->root, opts);
+}
+
+
 /* ---- the walk ---- */
 
 static int walk_section(walk *w, const char *section, const char *const *keys)
@@ -464,7 +525,8 @@ static int walk_all(walk *w)
 	    walk_section(w, "pricing", pricing_keys) != 0 ||
 	    faas__jread_object(&w->r, root, "", "defaults", &defaults) != 0)
 		return w->r.rc;
-	if (faas__jread_object(&w->r, root, "", "functions", &section) != 0)
+	if (read_runtime_options(&w->r, root, &(faas_runtime_options)FAAS_RUNTIME_OPTIONS_INIT) != 0 ||
+	    faas__jread_object(&w->r, root, "", "functions", &section) != 0)
 		return w->r.rc;
 	cJSON_ArrayForEach(item, section)
 		if (walk_function(w, item->string, item, defaults) != 0)
@@ -597,51 +659,6 @@ int faas_manifest_load(faas_manifest **out, const char *path, char *err, size_t 
 		rc = faas_manifest_parse(out, text, len, dir, err, errlen);
 	free(text);
 	return rc;
-}
-
-int faas_manifest_runtime_options(const faas_manifest *m, faas_runtime_options *opts)
-{
-	faas__jread r = {NULL, 0, 0};
-	const cJSON *rtj, *pricing, *defaults;
-	uint64_t v;
-	const char *log = NULL;
-
-	if (!m || !opts)
-		return FAAS_EINVAL;
-	rtj = cJSON_GetObjectItemCaseSensitive(m->root, "runtime");
-	pricing = cJSON_GetObjectItemCaseSensitive(m->root, "pricing");
-	defaults = cJSON_GetObjectItemCaseSensitive(m->root, "defaults");
-#define READ_UINT(obj, sec, key, lo, hi, field)                                    \
-	do {                                                                       \
-		v = opts->field;                                                   \
-		if (faas__jread_uint(&r, obj, sec, key, lo, hi, &v) == 0)          \
-			opts->field = v;                                           \
-	} while (0)
-	READ_UINT(rtj, "runtime", "threads", 0, FAAS_MAX_THREADS, threads);
-	READ_UINT(rtj, "runtime", "max_concurrency", 1, FAAS__MANIFEST_MAX_COUNT, max_concurrency);
-	READ_UINT(rtj, "runtime", "max_stuck_threads", 0, 4096, max_stuck_threads);
-	READ_UINT(rtj, "runtime", "activation_capacity", 1, FAAS__MANIFEST_MAX_COUNT,
-		  activation_capacity);
-	READ_UINT(rtj, "runtime", "log_limit_bytes", 256, 64u * 1024 * 1024, log_limit_bytes);
-	READ_UINT(rtj, "runtime", "drain_timeout_ms", 0, FAAS_MAX_TIMEOUT_MS, drain_timeout_ms);
-	READ_UINT(defaults, "defaults", "timeout_ms", FAAS_MIN_TIMEOUT_MS, FAAS_MAX_TIMEOUT_MS,
-		  default_timeout_ms);
-	READ_UINT(defaults, "defaults", "memory_mb", FAAS_MIN_MEMORY_MB, FAAS_MAX_MEMORY_MB,
-		  default_memory_mb);
-	READ_UINT(pricing, "pricing", "granularity_ms", 1, 60000, pricing.granularity_ms);
-#undef READ_UINT
-	faas__jread_double(&r, pricing, "pricing", "gb_second_usd", 0, 1e6,
-			   &opts->pricing.gb_second_usd);
-	faas__jread_double(&r, pricing, "pricing", "request_usd", 0, 1e6,
-			   &opts->pricing.request_usd);
-	faas__jread_string(&r, rtj, "runtime", "log", 16, &log);
-	if (log && strcmp(log, "stderr") == 0)
-		opts->log_sink = faas_log_sink_stderr();
-	else if (log && strcmp(log, "none") == 0)
-		opts->log_sink = NULL;
-	else if (log)
-		faas__jread_fail(&r, "runtime.log", "expected \"stderr\" or \"none\"");
-	return r.rc;
 }
 
 int faas_manifest_apply(faas_runtime *rt, const faas_manifest *m)
