@@ -701,7 +701,7 @@ static bool split_function_name(const char *s, size_t len, const char **name, si
 			break;
 		p = colon + 1;
 	}
-	if (n >= 1 && plen[0] == 3 && memcmp(part[0], "arn", 3) == 0) {
+	if (n >= 3 && plen[0] == 3 && memcmp(part[0], "arn", 3) == 0) {
 		if ((n != 7 && n != 8) || plen[2] != 6 || memcmp(part[2], "lambda", 6) != 0 ||
 		    plen[5] != 8 || memcmp(part[5], "function", 8) != 0)
 			return false;

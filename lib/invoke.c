@@ -471,8 +471,15 @@ static int prepare_event(faas_runtime *rt, faas_ctx *ctx, const cJSON *event, co
 	size_t len;
 
 	if (json) {
-		ctx->event_owned = cJSON_ParseWithLength(json, json_len);
-		if (!ctx->event_owned)
+		const char *end = NULL;
+
+		ctx->event_owned = cJSON_ParseWithLengthOpts(json, json_len, &end, 0);
+		/* cJSON stops at the end of the first value; what follows it may
+		 * only be white space, or "{} junk" would pass as {}. */
+		while (ctx->event_owned && end < json + json_len &&
+		       (*end == ' ' || *end == '\t' || *end == '\n' || *end == '\r'))
+			end++;
+		if (!ctx->event_owned || end != json + json_len)
 			return faas__fail(rt, FAAS_EINVAL, "%s: the event is not valid JSON",
 					  fn->name);
 		ctx->event = ctx->event_owned;

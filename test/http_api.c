@@ -769,6 +769,26 @@ Test(http_api, client_gone_cancels_the_call, .init = setup, .fini = teardown)
 		  "the handler was not cancelled when its client left");
 }
 
+/* The runtime goes while a RequestResponse call waits: the call is cancelled,
+ * the client gets an answer or a closed connection, nothing leaks. */
+Test(http_api, runtime_freed_with_a_call_waiting, .init = setup)
+{
+	pthread_t th;
+	job j;
+
+	memset(&j, 0, sizeof(j));
+	j.req = build_req("POST", INVOKE("gate"), NULL, "{}", 2, &j.req_len);
+	cr_assert_eq(pthread_create(&th, NULL, client_main, &j), 0);
+	cr_assert(th_wait(rt, &gate_entered, 1, TH_WAIT_MS));
+	th_rt_free(rt, &loop);
+	pthread_join(th, NULL);
+	free(j.req);
+	if (j.ok) {
+		cr_expect_geq(j.r.status, 500, "%d %s", j.r.status, j.r.body);
+		resp_free(&j.r);
+	}
+}
+
 /* ---- what an AWS SDK sends ---- */
 
 Test(http_api, sdk_shaped_request, .init = setup, .fini = teardown)

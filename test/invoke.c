@@ -428,6 +428,9 @@ Test(invoke, error_return_never_calls_back, .init = setup, .fini = teardown)
 	cr_assert_eq(faas_invoke_payload(rt, NULL, "{}", 2, th_collect, &calls), FAAS_EINVAL);
 	cr_assert_eq(faas_invoke_payload(rt, "echo", "{nope", 5, th_collect, &calls), FAAS_EINVAL);
 	cr_assert_eq(faas_invoke_payload(rt, "echo", "", 0, th_collect, &calls), FAAS_EINVAL);
+	cr_assert_eq(faas_invoke_payload(rt, "echo", "{} junk", 7, th_collect, &calls), FAAS_EINVAL,
+		     "text after the value is refused, not ignored");
+	cr_assert_eq(faas_invoke_payload(rt, "echo", "{}{}", 4, th_collect, &calls), FAAS_EINVAL);
 	cr_assert_eq(faas_invoke_payload(rt, "echo", NULL, 3, th_collect, &calls), FAAS_EINVAL);
 	cr_assert_eq(faas_invoke_payload(rt, "missing", "{}", 2, th_collect, &calls),
 	             FAAS_ENOTFOUND);
