@@ -385,7 +385,8 @@ static void handle(faas__fw *fw, const struct inotify_event *ev)
 	if (!fw->armed || !(w = table_find(fw, ev->wd)))
 		return; /* a watch already dropped: its last events are stale */
 	if (ev->len == 0 || ev->name[0] == '\0') {
-		if (ev->wd == fw->root_wd && (ev->mask & (IN_DELETE_SELF | IN_MOVE_SELF | IN_IGNORED))) {
+		if (ev->wd == fw->root_wd &&
+		    (ev->mask & (IN_DELETE_SELF | IN_MOVE_SELF | IN_IGNORED))) {
 			flush_move(fw);
 			lose_root(fw);
 		} else if (ev->mask & IN_IGNORED) {

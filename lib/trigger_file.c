@@ -223,7 +223,8 @@ static void enqueue(file_trigger *ft, unsigned int kind, const char *key, const 
 	if (ft->count >= ft->queue_max) {
 		/* A file written while the queue is full raises several events;
 		 * count it once, as a pending record would have folded them. */
-		if (!ft->dropped_valid || ft->dropped_hash != h || strcmp(ft->dropped_key, key) != 0)
+		if (!ft->dropped_valid || ft->dropped_hash != h ||
+		    strcmp(ft->dropped_key, key) != 0)
 			ft->base.stats.dropped++;
 		ft->dropped_valid = klen < sizeof(ft->dropped_key);
 		ft->dropped_hash = h;
@@ -417,7 +418,8 @@ static void on_done(faas_rule *rule, const faas_activation *act, int err, void *
 	(void)err;
 	/* The trigger is alive (the rule holds it) even if it is closing. */
 	if (--ft->inflight == 0)
-		ft->quiet_until_ns = faas__now_ns() + (uint64_t)FAAS__FILE_CHAIN_QUIET_MS * 1000000u;
+		ft->quiet_until_ns =
+			faas__now_ns() + (uint64_t)FAAS__FILE_CHAIN_QUIET_MS * 1000000u;
 }
 
 static void fire_rules(file_trigger *ft, const cJSON *event, unsigned int gen)

@@ -1059,7 +1059,8 @@ Test(file, bad_options_name_the_option)
 	o = fopts(NULL), o.events = 0x10, bad(rt, &o, "bad: events");
 	o = fopts(NULL), o.glob = "", bad(rt, &o, "bad: glob");
 	o = fopts(NULL), o.glob = longglob, bad(rt, &o, "bad: glob");
-	o = fopts(NULL), o.debounce_ms = 60001, bad(rt, &o, "bad: debounce_ms: expected 0..60000, got 60001");
+	o = fopts(NULL), o.debounce_ms = 60001;
+	bad(rt, &o, "bad: debounce_ms: expected 0..60000, got 60001");
 	o = fopts(NULL), o.batch_max = 0, bad(rt, &o, "bad: batch_max: expected 1..10000, got 0");
 	o = fopts(NULL), o.batch_max = 10001, bad(rt, &o, "bad: batch_max");
 	o = fopts(NULL), o.queue_max = 0, bad(rt, &o, "bad: queue_max: expected 1..1000000, got 0");

@@ -149,8 +149,10 @@ typedef struct faas_http_options {
 typedef struct faas_trigger_stats {
 	uint64_t fired;    /**< events the source produced (ticks, file batches, requests) */
 	uint64_t invoked;  /**< invocations started or attempted through rules */
-	uint64_t skipped;  /**< timer ticks skipped because the previous run was going */
-	uint64_t dropped;  /**< file records dropped past queue_max */
+	uint64_t skipped;  /**< timer ticks skipped because the previous run was going;
+				file changes held back by loop prevention */
+	uint64_t dropped;  /**< file changes dropped past queue_max or by a kernel
+				queue overflow */
 	uint64_t errors;   /**< invocations refused synchronously (no such function, ...) */
 } faas_trigger_stats;
 
