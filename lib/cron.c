@@ -189,9 +189,10 @@ static int parse_field(parser *p, const field_spec *f, const char *s, const char
 						 "missing the end of the range after '-'");
 				if (rc != 0)
 					return rc;
-				/* SUN is 0, but as the end of a range it means the
-				 * week's last day, so MON-SUN is the whole week. */
-				if (by_name && f->names == day_names && b == 0)
+				/* SUN is 0, but as the end of a range that starts
+				 * later in the week it means the week's last day, so
+				 * MON-SUN is the whole week (and SUN-SUN is Sunday). */
+				if (by_name && f->names == day_names && b == 0 && a > 0)
 					b = 7;
 				if (b < a)
 					return fail(p, "%s: range %d-%d is reversed", f->name, a,

@@ -172,9 +172,10 @@ static void on_interval(uv_timer_t *h)
 
 	if (tt->stopped || tt->base.closing)
 		return;
-	/* The latest tick due; the timer may run up to a millisecond early. */
+	/* The latest tick due; the timer may run up to a millisecond early. A
+	 * one-shot has a single tick, however late it comes. */
 	latest = now > tt->start_ns ? (now - tt->start_ns) / tt->period_ns : 0;
-	if (latest < tt->tick)
+	if (latest < tt->tick || tt->kind == FAAS_TIMER_ONESHOT)
 		latest = tt->tick;
 	tt->base.stats.skipped += latest - tt->tick;
 	offset_us = latest * (tt->period_ns / 1000);
@@ -206,6 +207,7 @@ static void arm_cron(timer_trigger *tt, int64_t after_s)
 		return;
 	}
 	tt->cron_at = next;
+	uv_update_time(tt->timer.loop);
 	if ((uint64_t)next * 1000 > now)
 		delay = (uint64_t)next * 1000 - now;
 	if (delay > TIMER_CRON_RECHECK_MS)

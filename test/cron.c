@@ -182,6 +182,9 @@ static const expect day_of_week[] = {
 	{"0 0 * * 5-7", "2026-01-04T00:00:00Z", "2026-01-09T00:00:00Z"},
 	/* a range ending with the name SUN ends on Sunday */
 	{"0 0 * * MON-SUN", "2026-01-01T00:00:00Z", "2026-01-02T00:00:00Z"},
+	{"0 0 * * FRI-SUN", "2026-01-04T00:00:00Z", "2026-01-09T00:00:00Z"},
+	{"0 0 * * SUN-SUN", "2026-01-01T00:00:00Z", "2026-01-04T00:00:00Z"},
+	{"0 0 * * SUN-SUN", "2026-01-04T00:00:00Z", "2026-01-11T00:00:00Z"},
 	{"0 0 * * Sat,sUn", "2026-01-05T00:00:00Z", "2026-01-10T00:00:00Z"},
 	/* {0, 2, 4, 6}: from Thursday the next is Saturday */
 	{"0 0 * * */2", "2026-01-01T00:00:00Z", "2026-01-03T00:00:00Z"},
@@ -347,7 +350,7 @@ Test(cron, end_of_time)
 
 Test(cron, null_arguments)
 {
-	faas_cron *c = parse_ok("@daily");
+	faas_cron *c = (faas_cron *)&c; /* must be reset to NULL */
 	char err[64];
 	int64_t next;
 

@@ -296,7 +296,9 @@ Test(timer, interval_fires_about_once_per_period, .init = setup, .fini = teardow
 	/* Ticks are due at 20, 40, ... 220 ms: 11. Generous either side. */
 	cr_assert_geq(s.fired, 7, "fired %llu", (unsigned long long)s.fired);
 	cr_assert_leq(s.fired, 12, "fired %llu", (unsigned long long)s.fired);
-	cr_assert_eq(s.invoked + s.skipped, s.fired);
+	/* Each tick started a run or was skipped (overlap); ticks missed while
+	 * the loop was busy count as skipped too. */
+	cr_assert_geq(s.invoked + s.skipped, s.fired);
 	cr_assert_eq(s.errors, 0);
 	/* every invocation reaches the handler */
 	cr_assert(th_wait(rt, &fires, (int)s.invoked, TH_WAIT_MS));
@@ -304,56 +306,84 @@ Test(timer, interval_fires_about_once_per_period, .init = setup, .fini = teardow
 	cr_assert_eq((uint64_t)n, s.invoked);
 }
 
+static int cmp_i64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return (x > y) - (x < y);
+}
+
 Test(timer, interval_does_not_drift, .init = setup, .fini = teardown)
 {
-	const uint64_t period = 20 * 1000000ull;
-	uint64_t ref;
-	faas_trigger *t;
-	int n, last_k = 0;
+	const int64_t period = 20 * 1000000;
+	int attempts = 0;
 
 	/* Inline, so the handler runs inside the tick: its clock reading is the
 	 * tick's. */
 	register_fn("tick", tick, FAAS_ISOLATION_INLINE);
-	ref = uv_hrtime();
-	t = timer("steady", FAAS_TIMER_INTERVAL, 20, NULL);
-	rule(t, "tick");
-	cr_assert(th_wait(rt, &fires, 50, 50 * 20 + TH_WAIT_MS));
-	n = atomic_load(&fires);
-	/* Fire i belongs to the tick nearest to it; it must come no earlier than
-	 * a millisecond or two before that tick and at most 10 ms after. A timer
-	 * re-armed relative to its callback gathers ~0.5 ms per period and
-	 * leaves this window within 50 periods. */
-	for (int i = 0; i < n && i < MAX_FIRES; i++) {
-		int64_t since = (int64_t)(fire_ns[i] - ref);
-		int k = (int)((since + (int64_t)period / 2) / (int64_t)period);
-		int64_t off = since - (int64_t)(k * period);
+	/* An attempt in which the loop was held up for a whole period (a busy
+	 * machine: ticks were skipped) says nothing about drift; try again. A
+	 * timer that drifts by re-arming relative to its callbacks never skips,
+	 * so this cannot hide that drift. */
+	for (;;) {
+		char name[32];
+		uint64_t ref;
+		faas_trigger *t;
+		faas_trigger_stats s;
+		int64_t late[10];
 
-		cr_assert_gt(k, last_k, "fire %d: tick %d after tick %d", i, k, last_k);
-		cr_assert_geq(off, -2000000, "fire %d (tick %d) %lld us early", i, k,
-			      (long long)(-off / 1000));
-		cr_assert_leq(off, 10000000, "fire %d (tick %d) %lld us late", i, k,
-			      (long long)(off / 1000));
-		last_k = k;
+		cr_assert_lt(attempts++, 3, "the loop was held up in every attempt");
+		atomic_store(&fires, 0);
+		snprintf(name, sizeof(name), "steady-%d", attempts);
+		ref = uv_hrtime();
+		t = timer(name, FAAS_TIMER_INTERVAL, 20, NULL);
+		rule(t, "tick");
+		cr_assert(th_wait(rt, &fires, 50, 50 * 20 + TH_WAIT_MS));
+		s = stats(t);
+		faas_trigger_free(t);
+		if (s.skipped > 0)
+			continue;
+		/* Without skips, fire i is tick i + 1, due at ref + (i + 1) * period
+		 * (ref is read just before the trigger starts). None is early by
+		 * more than the millisecond uv timers round to. */
+		for (int i = 0; i < 50; i++) {
+			int64_t off = (int64_t)(fire_ns[i] - ref) - (i + 1) * period;
+
+			cr_assert_geq(off, -2000000, "fire %d is %lld us early", i,
+				      (long long)(-off / 1000));
+			if (i >= 40)
+				late[i - 40] = off;
+		}
+		/* Typically late by well under a millisecond. A timer re-armed
+		 * relative to its callback gathers ~0.5 ms per period: 20 ms or
+		 * more by the last ten. The median shrugs off a few late ticks. */
+		qsort(late, 10, sizeof(late[0]), cmp_i64);
+		cr_assert_leq(late[5], 6000000, "the last ten fires are late by %lld us (median)",
+			      (long long)(late[5] / 1000));
+		break;
 	}
-	cr_assert_geq(last_k, 50);
 }
 
 Test(timer, blocked_loop_fires_once_and_counts_skipped, .init = setup, .fini = teardown)
 {
 	faas_trigger *t;
 	faas_trigger_stats s;
+	uint64_t start = th_now_ms(), elapsed;
 
 	register_fn("tick", tick, FAAS_ISOLATION_INLINE);
 	t = timer("blocked", FAAS_TIMER_INTERVAL, 10, NULL);
 	rule(t, "tick");
-	/* Ticks 1..6 fall due while the loop does not run. */
+	/* Ticks 1..6 fall due while the loop does not run... */
 	th_sleep_ms(65);
-	th_spin(rt, 2);
+	/* ...and the first pass of the loop fires once, not six times. */
+	cr_assert(th_wait(rt, &fires, 1, TH_WAIT_MS));
+	elapsed = th_now_ms() - start;
 	s = stats(t);
 	cr_assert_eq(s.fired, 1, "fired %llu", (unsigned long long)s.fired);
-	cr_assert_geq(s.skipped, 4, "skipped %llu", (unsigned long long)s.skipped);
-	cr_assert_leq(s.skipped, 7, "skipped %llu", (unsigned long long)s.skipped);
 	cr_assert_eq(atomic_load(&fires), 1);
+	cr_assert_geq(s.skipped, 5, "skipped %llu", (unsigned long long)s.skipped);
+	cr_assert_leq(s.skipped, elapsed / 10, "skipped %llu in %llu ms",
+		      (unsigned long long)s.skipped, (unsigned long long)elapsed);
 	/* and then it carries on, on schedule */
 	cr_assert(th_wait(rt, &fires, 3, TH_WAIT_MS));
 }
@@ -372,6 +402,20 @@ Test(timer, oneshot_fires_once, .init = setup, .fini = teardown)
 	cr_assert_eq(atomic_load(&fires), 1);
 	cr_assert_eq(stats(t).fired, 1);
 	cr_assert_eq(stats(t).invoked, 1);
+}
+
+Test(timer, late_oneshot_skips_nothing, .init = setup, .fini = teardown)
+{
+	faas_trigger *t;
+
+	register_fn("tick", tick, FAAS_ISOLATION_INLINE);
+	t = timer("late", FAAS_TIMER_ONESHOT, 5, NULL);
+	rule(t, "tick");
+	th_sleep_ms(40);
+	cr_assert(th_wait(rt, &fires, 1, TH_WAIT_MS));
+	th_spin(rt, 20);
+	cr_assert_eq(stats(t).fired, 1);
+	cr_assert_eq(stats(t).skipped, 0);
 }
 
 Test(timer, cron_with_seconds_fires_every_second, .init = setup, .fini = teardown)
@@ -516,8 +560,9 @@ Test(timer, overlap_is_skipped_by_default, .init = setup, .fini = teardown)
 	cr_assert_gt(s.skipped, 0);
 	cr_assert_gt(s.invoked, 0);
 	cr_assert_eq(atomic_load(&max_running), 1, "two runs of one rule overlapped");
-	/* Every tick either started a run or was skipped. */
-	cr_assert_eq(s.invoked + s.skipped, s.fired, "fired %llu invoked %llu skipped %llu",
+	/* Every tick either started a run or was skipped (ticks missed while the
+	 * loop was busy are skipped too). */
+	cr_assert_geq(s.invoked + s.skipped, s.fired, "fired %llu invoked %llu skipped %llu",
 		     (unsigned long long)s.fired, (unsigned long long)s.invoked,
 		     (unsigned long long)s.skipped);
 }
@@ -535,7 +580,7 @@ Test(timer, allow_overlap_runs_concurrently, .init = setup, .fini = teardown)
 	rule(t, "slow");
 	th_spin(rt, 200);
 	cr_assert_geq(atomic_load(&max_running), 2);
-	cr_assert_eq(stats(t).invoked + stats(t).skipped, stats(t).fired);
+	cr_assert_geq(stats(t).invoked + stats(t).skipped, stats(t).fired);
 }
 
 Test(timer, disabled_rule_is_not_fired, .init = setup, .fini = teardown)

@@ -41,8 +41,10 @@
  *     gap (03:00 local), once, however many skipped times matched;
  *   - fall back: a local time that occurs twice (01:30 on the day clocks go
  *     from 02:00 back to 01:00) fires once, at its first occurrence. So a
- *     schedule that matches every hour, or every 15 minutes, does not fire
- *     during the repeated hour.
+ *     schedule that matches every hour, or every 15 minutes, fires through
+ *     the first pass of the repeated hour and is silent during the second.
+ * A time already past its first occurrence does not fire again either when
+ * faas_cron_next() is asked from inside the second pass.
  *
  * Limits: an expression is at most FAAS_CRON_EXPR_MAX bytes; the search for
  * the next fire time looks FAAS_CRON_SEARCH_YEARS years ahead (enough for a
