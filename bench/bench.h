@@ -43,4 +43,11 @@ void bench_print_header(const char *program, int quick);
 void bench_print_figure(const char *name, double value, double floor_value, const char *unit,
 			double goal);
 
+/**
+ * Print one figure like bench_print_figure(), with the goal written as given:
+ * a ratio with more digits ("1.15") or an additive goal ("+10us").
+ */
+void bench_print_figure_goal(const char *name, double value, double floor_value,
+			     const char *unit, const char *goal);
+
 #endif /* FAAS_BENCH_H */

@@ -107,3 +107,11 @@ void bench_print_figure(const char *name, double value, double floor_value, cons
 	       floor_value, unit, floor_value > 0 ? value / floor_value : 0.0, goal);
 	fflush(stdout);
 }
+
+void bench_print_figure_goal(const char *name, double value, double floor_value,
+			     const char *unit, const char *goal)
+{
+	printf("figure %s value %.3f %s floor %.3f %s ratio %.2f goal %s\n", name, value, unit,
+	       floor_value, unit, floor_value > 0 ? value / floor_value : 0.0, goal);
+	fflush(stdout);
+}

@@ -306,6 +306,9 @@ int faas_ctx_error(faas_ctx *ctx, const char *type, const char *fmt, ...)
 
 /* ---- running a handler ---- */
 
+/* The worker's CPU clock as last read, at the end of its previous call. */
+static _Thread_local uint64_t worker_cpu_ns;
+
 static uint64_t thread_cpu_ns(void)
 {
 	struct timespec ts;
@@ -382,10 +385,15 @@ void faas__ctx_execute(faas_ctx *ctx, uint64_t now_ns)
 	}
 
 	/* Inline calls own the loop thread for their whole duration, so their CPU
-	 * time is their duration; reading the thread CPU clock is a system call
-	 * each way, more than an inline hello costs. */
+	 * time is their duration; reading the thread CPU clock is a system call,
+	 * more than an inline hello costs. A worker reads it once per call: a
+	 * sleeping worker accrues no CPU time, so the reading taken when its last
+	 * call ended stands for this call's start, give or take the executor's
+	 * own bookkeeping between the two (a few microseconds). */
 	if (!inline_call) {
-		cpu0 = thread_cpu_ns();
+		if (worker_cpu_ns == 0)
+			worker_cpu_ns = thread_cpu_ns();
+		cpu0 = worker_cpu_ns;
 		atomic_store(&ctx->cpu_start_ns, cpu0);
 	}
 	atomic_store_explicit(&ctx->handler_start_ns, t0, memory_order_release);
@@ -393,7 +401,12 @@ void faas__ctx_execute(faas_ctx *ctx, uint64_t now_ns)
 	rc = fn->handler(ctx, ctx->event, &result);
 	current_ctx = NULL;
 	ctx->finished_ns = faas__now_ns();
-	ctx->cpu_ns = inline_call ? ctx->finished_ns - t0 : thread_cpu_ns() - cpu0;
+	if (inline_call) {
+		ctx->cpu_ns = ctx->finished_ns - t0;
+	} else {
+		worker_cpu_ns = thread_cpu_ns();
+		ctx->cpu_ns = worker_cpu_ns - cpu0;
+	}
 	ctx->handler_rc = rc;
 	ctx->result = result;
 	if (rc == 0 && !atomic_load(&ctx->oom))
