@@ -15,6 +15,7 @@
  * Lifetimes are in http_server.h. The rule that keeps it safe: a connection
  * is freed only once its handles' close callbacks ran and no exchange,
  * write or shutdown refers to it. */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,19 +38,19 @@ struct faas__http_exchange {
 	int state;
 	faas__http_request req;
 
-	char *head;                /* the parsed head, NUL-separated pieces */
+	char *head; /* the parsed head, NUL-separated pieces */
 	size_t head_len, head_cap;
-	faas__http_header *hdrs;   /* offsets into head until the head is done */
+	faas__http_header *hdrs; /* offsets into head until the head is done */
 	size_t nhdrs, hdrs_cap;
 	size_t url_off;
 	bool url_done, in_value, value_seen, trailer;
 	char *body;
 	size_t body_len, body_cap;
 
-	faas_ctx *ctx;             /* bound invocation, borrowed until answered */
+	faas_ctx *ctx; /* bound invocation, borrowed until answered */
 	bool keep_alive, head_only, want_continue;
 
-	char *out;                 /* the response: head and body */
+	char *out; /* the response: head and body */
 	size_t out_len, out_cap;
 	uv_write_t wr;
 };
@@ -58,7 +59,7 @@ struct faas__http_conn {
 	uv_tcp_t tcp;
 	uv_timer_t timer;
 	faas__http_server *srv;
-	unsigned int refs;         /* handles (until closed) + exchanges + requests */
+	unsigned int refs; /* handles (until closed) + exchanges + requests */
 	unsigned int handles_open;
 	http_parser parser;
 	faas__http_strict strict;
@@ -67,16 +68,17 @@ struct faas__http_conn {
 	faas__http_exchange *qhead, *qtail;
 	faas__http_exchange *spare;
 	unsigned int nspare;
-	unsigned int nx;           /* exchanges alive (queued or being written) */
+	unsigned int nx;                             /* exchanges alive (queued or being written) */
 	faas__http_exchange *written, *written_tail; /* detached: awaiting completion */
 
-	char *left;                /* unprocessed input kept while paused */
+	char *left; /* unprocessed input kept while paused */
 	size_t left_len, left_off;
 
 	uint64_t accepted_ms, msg_start_ms, body_start_ms, last_active_ms, timer_due;
 	size_t linger_bytes;
 	uv_shutdown_t shut;
 
+	unsigned int in_process; /* conn_process frames on the stack */
 	bool detached, reading, closing, lingering, stop_parsing, served;
 	bool client_loopback;
 	char client_ip[48];
@@ -85,9 +87,9 @@ struct faas__http_conn {
 
 struct faas__http_server {
 	uv_loop_t *loop;
-	uv_tcp_t *listener;        /* NULL when detached */
-	faas_http_options opts;    /* host and token point at copies */
-	faas_trigger *trigger;     /* NULL once the owner let go */
+	uv_tcp_t *listener;     /* NULL when detached */
+	faas_http_options opts; /* host and token point at copies */
+	faas_trigger *trigger;  /* NULL once the owner let go */
 	faas__http_server_cbs cbs;
 	void *arg;
 	unsigned int refs;         /* owner + listener + connections in memory */
@@ -525,7 +527,8 @@ static int finish_head(faas__http_conn *c, faas__http_exchange *x, const char **
 		h->name = x->head + (uintptr_t)h->name;
 		/* A field value has no trailing whitespace (RFC 9110 §5.5);
 		 * http-parser drops only the leading one. */
-		while (h->value_len > 0 && (v[h->value_len - 1] == ' ' || v[h->value_len - 1] == '\t'))
+		while (h->value_len > 0 &&
+		       (v[h->value_len - 1] == ' ' || v[h->value_len - 1] == '\t'))
 			v[--h->value_len] = '\0';
 		h->value = v;
 	}
@@ -592,7 +595,7 @@ static int on_headers_complete(http_parser *p)
 	status = finish_head(c, x, &why);
 	if (status == 0)
 		status = faas__http_strict_head(x->hdrs, x->nhdrs, p->http_major, p->http_minor,
-						&chunked, &length, &why);
+		                                &chunked, &length, &why);
 	if (status == 0 && p->method == HTTP_CONNECT) {
 		status = 400;
 		why = "CONNECT is not served";
@@ -609,7 +612,7 @@ static int on_headers_complete(http_parser *p)
 		return 0;
 	}
 	limit = srv->trigger && srv->cbs.body_limit ? srv->cbs.body_limit(srv->arg, &x->req)
-						    : FAAS__HTTP_DEFAULT_BODY_LIMIT;
+	                                            : FAAS__HTTP_DEFAULT_BODY_LIMIT;
 	if (!chunked && length > limit) {
 		conn_error(c, 413, NULL);
 		return -1;
@@ -668,13 +671,13 @@ static int on_message_complete(http_parser *p)
 }
 
 static const http_parser_settings settings = {
-	.on_message_begin = on_message_begin,
-	.on_url = on_url,
-	.on_header_field = on_header_field,
-	.on_header_value = on_header_value,
-	.on_headers_complete = on_headers_complete,
-	.on_body = on_body,
-	.on_message_complete = on_message_complete,
+    .on_message_begin = on_message_begin,
+    .on_url = on_url,
+    .on_header_field = on_header_field,
+    .on_header_value = on_header_value,
+    .on_headers_complete = on_headers_complete,
+    .on_body = on_body,
+    .on_message_complete = on_message_complete,
 };
 
 /* ---- processing input ---- */
@@ -699,12 +702,13 @@ static size_t conn_process(faas__http_conn *c, const char *data, size_t len)
 {
 	size_t used = 0;
 
+	c->in_process++;
 	while (used < len && !c->stop_parsing && !c->closing) {
 		faas__http_scan r;
 
 		if (faas__http_strict_between(&c->strict)) {
 			if (c->nx >= FAAS__HTTP_MAX_PIPELINE)
-				return used;
+				break;
 			c->msg_start_ms = now_ms(c);
 		}
 		r = faas__http_strict_scan(&c->strict, data + used, len - used);
@@ -713,7 +717,7 @@ static size_t conn_process(faas__http_conn *c, const char *data, size_t len)
 			enum http_errno e = HTTP_PARSER_ERRNO(&c->parser);
 
 			if (c->stop_parsing || c->closing)
-				return len; /* a callback refused the request */
+				break; /* a callback refused the request */
 			if (e == HPE_PAUSED)
 				http_parser_init(&c->parser, HTTP_REQUEST);
 			/* The parser must end the message where the scanner did;
@@ -724,12 +728,12 @@ static size_t conn_process(faas__http_conn *c, const char *data, size_t len)
 					c->done = NULL;
 				}
 				conn_error(c, 400, http_errno_description(e));
-				return len;
+				break;
 			}
 		}
 		if (r.status) {
 			conn_error(c, r.status, r.why);
-			return len;
+			break;
 		}
 		used += r.n;
 		if (c->done) {
@@ -744,6 +748,7 @@ static size_t conn_process(faas__http_conn *c, const char *data, size_t len)
 			dispatch(c, x);
 		}
 	}
+	c->in_process--;
 	return c->stop_parsing || c->closing ? len : used;
 }
 
@@ -880,8 +885,9 @@ static void conn_timer_update(faas__http_conn *c)
 	if (c->stop_parsing) {
 		due = 0;
 	} else if (!faas__http_strict_between(&c->strict)) {
-		due = faas__http_strict_in_body(&c->strict) ? c->body_start_ms + o->body_timeout_ms
-							    : c->msg_start_ms + o->header_timeout_ms;
+		due = faas__http_strict_in_body(&c->strict)
+		          ? c->body_start_ms + o->body_timeout_ms
+		          : c->msg_start_ms + o->header_timeout_ms;
 	} else if (c->nx > 0) {
 		due = 0; /* the handlers' own deadlines apply */
 	} else if (c->served) {
@@ -979,10 +985,9 @@ static void conn_linger(faas__http_conn *c)
 		conn_close(c);
 		return;
 	}
+	/* Input kept while paused goes with the connection (conn_process may
+	 * be reading it right now). */
 	c->lingering = true;
-	free(c->left);
-	c->left = NULL;
-	c->left_len = c->left_off = 0;
 	c->shut.data = c;
 	c->refs++;
 	if (uv_shutdown(&c->shut, (uv_stream_t *)&c->tcp, on_shutdown) != 0) {
@@ -1043,12 +1048,11 @@ static void conn_error(faas__http_conn *c, int status, const char *why)
 
 /* ---- writing ---- */
 
-static void write_done(faas__http_exchange *x, int status)
+/* An answer left, or failed to. The caller holds a reference to c. */
+static void answer_sent(faas__http_conn *c, faas__http_exchange *x, int status)
 {
-	faas__http_conn *c = x->c;
 	bool keep = x->keep_alive;
 
-	c->refs++;
 	exchange_release(x);
 	if (status < 0) {
 		conn_close(c);
@@ -1056,9 +1060,16 @@ static void write_done(faas__http_exchange *x, int status)
 		c->last_active_ms = now_ms(c);
 		if (!keep)
 			conn_linger(c);
-		else
-			conn_resume(c);
 	}
+}
+
+static void write_done(faas__http_exchange *x, int status)
+{
+	faas__http_conn *c = x->c;
+
+	c->refs++;
+	answer_sent(c, x, status);
+	conn_resume(c);
 	conn_unref(c);
 }
 
@@ -1067,10 +1078,15 @@ static void on_write(uv_write_t *req, int status)
 	write_done(req->data, status);
 }
 
+/* Write the answers that are next in order. Most answers fit the socket's
+ * buffer: uv_try_write sends them at once, without a write request, whose
+ * completion would cost libuv an epoll_ctl per answer. */
 static void flush(faas__http_conn *c)
 {
 	faas__http_exchange *x;
+	bool sent = false;
 
+	c->refs++;
 	while ((x = c->qhead) && x->state == X_READY) {
 		c->qhead = x->next;
 		if (!c->qhead)
@@ -1086,16 +1102,34 @@ static void flush(faas__http_conn *c)
 			continue;
 		}
 		uv_buf_t buf = uv_buf_init(x->out, (unsigned int)x->out_len);
+		int n = uv_try_write((uv_stream_t *)&c->tcp, &buf, 1);
 
+		if (n == (int)x->out_len) {
+			answer_sent(c, x, 0);
+			sent = true;
+			if (c->closing || c->lingering)
+				break;
+			continue;
+		}
+		if (n < 0 && n != UV_EAGAIN) {
+			answer_sent(c, x, n);
+			break;
+		}
+		if (n > 0)
+			buf = uv_buf_init(x->out + n, (unsigned int)(x->out_len - (size_t)n));
 		x->wr.data = x;
 		if (uv_write(&x->wr, (uv_stream_t *)&c->tcp, &buf, 1, on_write) != 0) {
-			exchange_release(x);
-			conn_close(c);
-			return;
+			answer_sent(c, x, UV_EIO);
+			break;
 		}
 	}
-	if (x && x->state == X_PARSING && x->want_continue)
+	x = c->qhead;
+	if (!c->closing && x && x->state == X_PARSING && x->want_continue)
 		send_continue(c, x);
+	/* Inside conn_process the loop there reads on by itself. */
+	if (sent && !c->in_process)
+		conn_resume(c);
+	conn_unref(c);
 }
 
 /* ---- answering (http.h) ---- */
@@ -1147,7 +1181,7 @@ static const char *http_date(faas__http_server *srv)
 {
 	static const char days[7][4] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
 	static const char months[12][4] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
-					   "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+	                                   "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
 	time_t now = time(NULL);
 	struct tm tm;
 
@@ -1155,8 +1189,8 @@ static const char *http_date(faas__http_server *srv)
 		return srv->date;
 	gmtime_r(&now, &tm);
 	snprintf(srv->date, sizeof(srv->date), "%s, %02d %s %04d %02d:%02d:%02d GMT",
-		 days[tm.tm_wday % 7], tm.tm_mday, months[tm.tm_mon % 12], tm.tm_year + 1900,
-		 tm.tm_hour, tm.tm_min, tm.tm_sec);
+	         days[tm.tm_wday % 7], tm.tm_mday, months[tm.tm_mon % 12], tm.tm_year + 1900,
+	         tm.tm_hour, tm.tm_min, tm.tm_sec);
 	srv->date_sec = now;
 	return srv->date;
 }
@@ -1197,7 +1231,7 @@ static char *put(char *p, const char *s, size_t n)
 	return p + n;
 }
 
-#define PUT_LIT(p, lit) put((p), lit, sizeof(lit) - 1)
+#define PUT_LIT(p, lit) put((p), "" lit, sizeof(lit) - 1)
 
 static char *put_uint(char *p, uint64_t v)
 {
@@ -1214,7 +1248,7 @@ static char *put_uint(char *p, uint64_t v)
 }
 
 void faas__http_respond(faas__http_exchange *x, int status, const faas__http_header *headers,
-			size_t nheaders, const char *body, size_t body_len)
+                        size_t nheaders, const char *body, size_t body_len)
 {
 	faas__http_conn *c;
 	const char *reason, *date;
@@ -1263,7 +1297,7 @@ void faas__http_respond(faas__http_exchange *x, int status, const faas__http_hea
 		p = put_uint(p, body_len);
 	}
 	p = x->keep_alive ? PUT_LIT(p, "\r\nConnection: keep-alive\r\n")
-			  : PUT_LIT(p, "\r\nConnection: close\r\n");
+	                  : PUT_LIT(p, "\r\nConnection: close\r\n");
 	for (size_t i = 0; i < nheaders; i++) {
 		const faas__http_header *h = &headers[i];
 
@@ -1347,7 +1381,7 @@ static void peer_name(faas__http_conn *c)
 
 		uv_ip6_name(a, c->client_ip, sizeof(c->client_ip));
 		c->client_loopback = IN6_IS_ADDR_LOOPBACK(&a->sin6_addr) ||
-				     (IN6_IS_ADDR_V4MAPPED(&a->sin6_addr) && b[12] == 127);
+		                     (IN6_IS_ADDR_V4MAPPED(&a->sin6_addr) && b[12] == 127);
 	}
 }
 
@@ -1398,7 +1432,7 @@ static void on_connection(uv_stream_t *listener, int status)
 /* ---- the server ---- */
 
 static faas__http_server *server_alloc(const faas_http_options *opts, faas_trigger *trigger,
-				       const faas__http_server_cbs *cbs, void *arg)
+                                       const faas__http_server_cbs *cbs, void *arg)
 {
 	faas__http_server *srv = calloc(1, sizeof(*srv));
 
@@ -1432,9 +1466,26 @@ static void on_listener_closed(uv_handle_t *h)
 	}
 }
 
+/* A client that goes away while its answer is written makes write(2) raise
+ * SIGPIPE, whose default action kills the process: a server cannot allow
+ * that. libuv leaves it to the application; a host that chose a handler of
+ * its own keeps it. */
+static void ignore_sigpipe(void)
+{
+	struct sigaction sa;
+
+	if (sigaction(SIGPIPE, NULL, &sa) == 0 && sa.sa_handler == SIG_DFL &&
+	    !(sa.sa_flags & SA_SIGINFO)) {
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_handler = SIG_IGN;
+		sigemptyset(&sa.sa_mask);
+		sigaction(SIGPIPE, &sa, NULL);
+	}
+}
+
 int faas__http_server_new(faas__http_server **out, uv_loop_t *loop, const faas_http_options *opts,
-			  faas_trigger *trigger, const faas__http_server_cbs *cbs, void *arg,
-			  char *err, size_t err_size)
+                          faas_trigger *trigger, const faas__http_server_cbs *cbs, void *arg,
+                          char *err, size_t err_size)
 {
 	const char *host = opts->host ? opts->host : FAAS_HTTP_DEFAULT_HOST;
 	struct sockaddr_storage addr;
@@ -1470,7 +1521,7 @@ int faas__http_server_new(faas__http_server **out, uv_loop_t *loop, const faas_h
 		rc = uv_tcp_getsockname(srv->listener, (struct sockaddr *)&addr, &len);
 	if (rc != 0) {
 		snprintf(err, err_size, "cannot listen on %s:%u: %s", host, (unsigned)opts->port,
-			 uv_strerror(rc));
+		         uv_strerror(rc));
 		/* The handle's memory goes in its close callback, which needs
 		 * nothing else: the server can go now. */
 		uv_close((uv_handle_t *)srv->listener, on_listener_closed);
@@ -1479,7 +1530,8 @@ int faas__http_server_new(faas__http_server **out, uv_loop_t *loop, const faas_h
 		return FAAS_ESYSTEM;
 	}
 	srv->port = addr.ss_family == AF_INET6 ? ntohs(((struct sockaddr_in6 *)&addr)->sin6_port)
-					       : ntohs(((struct sockaddr_in *)&addr)->sin_port);
+	                                       : ntohs(((struct sockaddr_in *)&addr)->sin_port);
+	ignore_sigpipe();
 	srv->listener->data = srv;
 	srv->refs++;
 	srv->open_handles = 1;
@@ -1488,8 +1540,8 @@ int faas__http_server_new(faas__http_server **out, uv_loop_t *loop, const faas_h
 }
 
 int faas__http_server_new_detached(faas__http_server **out, const faas_http_options *opts,
-				   faas_trigger *trigger, const faas__http_server_cbs *cbs,
-				   void *arg)
+                                   faas_trigger *trigger, const faas__http_server_cbs *cbs,
+                                   void *arg)
 {
 	*out = server_alloc(opts, trigger, cbs, arg);
 	return *out ? 0 : FAAS_ENOMEM;
@@ -1550,6 +1602,7 @@ faas__http_conn *faas__http_conn_new_detached(faas__http_server *srv)
 		return NULL;
 	c->detached = true;
 	conn_init(c, srv);
+	c->refs++; /* the caller's, until faas__http_conn_close */
 	snprintf(c->client_ip, sizeof(c->client_ip), "127.0.0.1");
 	c->client_loopback = true;
 	return c;
@@ -1591,7 +1644,6 @@ void faas__http_conn_close(faas__http_conn *c)
 {
 	if (!c)
 		return;
-	c->refs++;
 	conn_close(c);
 	/* Writes "in flight" complete as cancelled, as libuv would do. */
 	while (c->written) {

@@ -22,15 +22,16 @@
 #include "http.h"
 
 /* Limits that are not options. */
-#define FAAS__HTTP_MAX_PIPELINE 16u        /* requests queued per connection before reading pauses */
-#define FAAS__HTTP_BACKLOG 511             /* listen(2) backlog */
-#define FAAS__HTTP_READ_BUF (64u * 1024u)  /* the server's one read buffer */
-#define FAAS__HTTP_LINGER_MS 1000u         /* reading (and dropping) after a closing answer */
-#define FAAS__HTTP_LINGER_MAX (256u * 1024u) /* bytes dropped while lingering before a hard close */
-#define FAAS__HTTP_KEEP_BUF (64u * 1024u)  /* exchange buffers larger than this are not reused */
-#define FAAS__HTTP_SPARE 2u                /* exchanges kept per connection for reuse */
-#define FAAS__HTTP_MAX_CHUNK_LINE 4096u    /* a chunk-size line with its extensions */
-#define FAAS__HTTP_MIN_HEADER_BYTES 256u   /* floor of max_header_bytes */
+#define FAAS__HTTP_MAX_PIPELINE 16u       /* requests queued per connection before reading pauses */
+#define FAAS__HTTP_BACKLOG 511            /* listen(2) backlog */
+#define FAAS__HTTP_READ_BUF (64u * 1024u) /* the server's one read buffer */
+#define FAAS__HTTP_LINGER_MS 1000u        /* reading (and dropping) after a closing answer */
+#define FAAS__HTTP_LINGER_MAX (256u * 1024u) /* bytes dropped while lingering before a hard close  \
+	                                      */
+#define FAAS__HTTP_KEEP_BUF (64u * 1024u)    /* exchange buffers larger than this are not reused */
+#define FAAS__HTTP_SPARE 2u                  /* exchanges kept per connection for reuse */
+#define FAAS__HTTP_MAX_CHUNK_LINE 4096u      /* a chunk-size line with its extensions */
+#define FAAS__HTTP_MIN_HEADER_BYTES 256u     /* floor of max_header_bytes */
 /* http-parser 2.9 refuses heads past its own 80 KB; stay below it. */
 #define FAAS__HTTP_MAX_HEADER_BYTES (64u * 1024u)
 /* The body limit of a request nothing else bounds (no route, management). */
@@ -45,16 +46,16 @@
  * the server hands http-parser one head or one message at a time. */
 typedef struct faas__http_strict {
 	int state;
-	size_t head_bytes;      /* of the current head or trailer section */
-	size_t max_head;        /* 431 past this */
-	size_t line_bytes;      /* of the current chunk-size line */
-	unsigned field;         /* request line: 0 method, 1 target, 2 version */
+	size_t head_bytes; /* of the current head or trailer section */
+	size_t max_head;   /* 431 past this */
+	size_t line_bytes; /* of the current chunk-size line */
+	unsigned field;    /* request line: 0 method, 1 target, 2 version */
 	size_t field_len;
-	uint64_t remaining;     /* body or chunk bytes still to come */
-	uint64_t body_total;    /* chunked: data bytes so far */
-	uint64_t body_limit;    /* 413 past this */
+	uint64_t remaining;  /* body or chunk bytes still to come */
+	uint64_t body_total; /* chunked: data bytes so far */
+	uint64_t body_limit; /* 413 past this */
 	unsigned hex_digits;
-	bool trailer;           /* the header states read a chunked trailer */
+	bool trailer; /* the header states read a chunked trailer */
 } faas__http_strict;
 
 typedef struct faas__http_scan {
@@ -74,13 +75,12 @@ bool faas__http_strict_between(const faas__http_strict *s);
 /* Whether the current message's head is complete (its body is being read). */
 bool faas__http_strict_in_body(const faas__http_strict *s);
 /* The framing of the message whose head just ended (after head_done). */
-void faas__http_strict_body(faas__http_strict *s, bool chunked, uint64_t length,
-			    uint64_t limit);
+void faas__http_strict_body(faas__http_strict *s, bool chunked, uint64_t length, uint64_t limit);
 /* The header checks done on the parsed head: version, Host, Content-Length,
  * Transfer-Encoding. Returns 0, or 400 with *why set. *chunked and *length
  * get the framing. */
 int faas__http_strict_head(const faas__http_header *h, size_t n, int major, int minor,
-			   bool *chunked, uint64_t *length, const char **why);
+                           bool *chunked, uint64_t *length, const char **why);
 
 /* ---- the server (http_server.c) ---- */
 
@@ -101,12 +101,12 @@ typedef struct faas__http_server_cbs {
  * must be valid (the trigger checked them); they are copied. On error,
  * err gets the reason and nothing is left open. */
 int faas__http_server_new(faas__http_server **out, uv_loop_t *loop, const faas_http_options *opts,
-			  faas_trigger *trigger, const faas__http_server_cbs *cbs, void *arg,
-			  char *err, size_t err_size);
+                          faas_trigger *trigger, const faas__http_server_cbs *cbs, void *arg,
+                          char *err, size_t err_size);
 /* A server without a listener, for driving connections by hand (fuzzing). */
 int faas__http_server_new_detached(faas__http_server **out, const faas_http_options *opts,
-				   faas_trigger *trigger, const faas__http_server_cbs *cbs,
-				   void *arg);
+                                   faas_trigger *trigger, const faas__http_server_cbs *cbs,
+                                   void *arg);
 uint16_t faas__http_server_port(const faas__http_server *srv);
 /* Answer 503 to requests from now on; the ones in flight finish. */
 void faas__http_server_stop(faas__http_server *srv);
@@ -128,12 +128,13 @@ void faas__http_conn_feed(faas__http_conn *c, const char *data, size_t len);
 size_t faas__http_conn_complete_writes(faas__http_conn *c);
 /* Whether the connection waits for an answer from a handler. */
 bool faas__http_conn_waiting(const faas__http_conn *c);
-/* The client goes away. */
+/* The client goes away; the connection is the caller's until this call
+ * (it stays in memory even if the server closed it first). */
 void faas__http_conn_close(faas__http_conn *c);
 
 /* An HTTP trigger (trigger_http.c) whose server has no listener: the fuzz
  * target feeds its connections by hand. */
 int faas__http_trigger_new_detached(faas_trigger **out, faas_runtime *rt, const char *name,
-				    const faas_http_options *opts, faas__http_server **srv);
+                                    const faas_http_options *opts, faas__http_server **srv);
 
 #endif /* FAAS_HTTP_SERVER_H */

@@ -15,48 +15,45 @@
 #include "http_server.h"
 
 enum {
-	S_PRE = 0,   /* between messages: empty lines are allowed */
-	S_PRE_LF,    /* CR of an empty line seen */
-	S_RL,        /* request line */
-	S_RL_LF,     /* CR ending the request line seen */
-	S_HS,        /* start of a header (or trailer) line */
-	S_HN,        /* field name */
-	S_HV,        /* field value */
-	S_HV_LF,     /* CR ending a field line seen */
-	S_HE_LF,     /* CR of the empty line ending the section seen */
-	S_FRAMING,   /* head done: waiting for faas__http_strict_body */
-	S_BODY,      /* Content-Length body */
-	S_CS,        /* chunk size: first digit */
-	S_CS_MORE,   /* chunk size: more digits */
-	S_CX_PRE,    /* BWS before ";" or the CR */
-	S_CX_NAME_BWS, /* BWS after ";" */
-	S_CX_NAME,   /* chunk-ext-name */
+	S_PRE = 0,       /* between messages: empty lines are allowed */
+	S_PRE_LF,        /* CR of an empty line seen */
+	S_RL,            /* request line */
+	S_RL_LF,         /* CR ending the request line seen */
+	S_HS,            /* start of a header (or trailer) line */
+	S_HN,            /* field name */
+	S_HV,            /* field value */
+	S_HV_LF,         /* CR ending a field line seen */
+	S_HE_LF,         /* CR of the empty line ending the section seen */
+	S_FRAMING,       /* head done: waiting for faas__http_strict_body */
+	S_BODY,          /* Content-Length body */
+	S_CS,            /* chunk size: first digit */
+	S_CS_MORE,       /* chunk size: more digits */
+	S_CX_PRE,        /* BWS before ";" or the CR */
+	S_CX_NAME_BWS,   /* BWS after ";" */
+	S_CX_NAME,       /* chunk-ext-name */
 	S_CX_AFTER_NAME, /* BWS after a name */
-	S_CX_VAL_BWS,  /* BWS after "=" */
-	S_CX_TOK,    /* token value */
-	S_CX_QS,     /* quoted-string value */
-	S_CX_QP,     /* after a backslash in a quoted string */
-	S_CS_LF,     /* CR ending the chunk-size line seen */
-	S_CD,        /* chunk data */
-	S_CD_CR,     /* CR after chunk data expected */
-	S_CD_LF,     /* LF after chunk data expected */
+	S_CX_VAL_BWS,    /* BWS after "=" */
+	S_CX_TOK,        /* token value */
+	S_CX_QS,         /* quoted-string value */
+	S_CX_QP,         /* after a backslash in a quoted string */
+	S_CS_LF,         /* CR ending the chunk-size line seen */
+	S_CD,            /* chunk data */
+	S_CD_CR,         /* CR after chunk data expected */
+	S_CD_LF,         /* LF after chunk data expected */
 };
 
 /* tchar from RFC 9110 §5.6.2. */
 static const unsigned char tchar[256] = {
-	['!'] = 1, ['#'] = 1, ['$'] = 1, ['%'] = 1, ['&'] = 1, ['\''] = 1, ['*'] = 1,
-	['+'] = 1, ['-'] = 1, ['.'] = 1, ['^'] = 1, ['_'] = 1, ['`'] = 1, ['|'] = 1,
-	['~'] = 1,
-	['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1, ['6'] = 1,
-	['7'] = 1, ['8'] = 1, ['9'] = 1,
-	['A'] = 1, ['B'] = 1, ['C'] = 1, ['D'] = 1, ['E'] = 1, ['F'] = 1, ['G'] = 1,
-	['H'] = 1, ['I'] = 1, ['J'] = 1, ['K'] = 1, ['L'] = 1, ['M'] = 1, ['N'] = 1,
-	['O'] = 1, ['P'] = 1, ['Q'] = 1, ['R'] = 1, ['S'] = 1, ['T'] = 1, ['U'] = 1,
-	['V'] = 1, ['W'] = 1, ['X'] = 1, ['Y'] = 1, ['Z'] = 1,
-	['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1, ['g'] = 1,
-	['h'] = 1, ['i'] = 1, ['j'] = 1, ['k'] = 1, ['l'] = 1, ['m'] = 1, ['n'] = 1,
-	['o'] = 1, ['p'] = 1, ['q'] = 1, ['r'] = 1, ['s'] = 1, ['t'] = 1, ['u'] = 1,
-	['v'] = 1, ['w'] = 1, ['x'] = 1, ['y'] = 1, ['z'] = 1,
+    ['!'] = 1, ['#'] = 1, ['$'] = 1, ['%'] = 1, ['&'] = 1, ['\''] = 1, ['*'] = 1, ['+'] = 1,
+    ['-'] = 1, ['.'] = 1, ['^'] = 1, ['_'] = 1, ['`'] = 1, ['|'] = 1,  ['~'] = 1, ['0'] = 1,
+    ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1, ['6'] = 1,  ['7'] = 1, ['8'] = 1,
+    ['9'] = 1, ['A'] = 1, ['B'] = 1, ['C'] = 1, ['D'] = 1, ['E'] = 1,  ['F'] = 1, ['G'] = 1,
+    ['H'] = 1, ['I'] = 1, ['J'] = 1, ['K'] = 1, ['L'] = 1, ['M'] = 1,  ['N'] = 1, ['O'] = 1,
+    ['P'] = 1, ['Q'] = 1, ['R'] = 1, ['S'] = 1, ['T'] = 1, ['U'] = 1,  ['V'] = 1, ['W'] = 1,
+    ['X'] = 1, ['Y'] = 1, ['Z'] = 1, ['a'] = 1, ['b'] = 1, ['c'] = 1,  ['d'] = 1, ['e'] = 1,
+    ['f'] = 1, ['g'] = 1, ['h'] = 1, ['i'] = 1, ['j'] = 1, ['k'] = 1,  ['l'] = 1, ['m'] = 1,
+    ['n'] = 1, ['o'] = 1, ['p'] = 1, ['q'] = 1, ['r'] = 1, ['s'] = 1,  ['t'] = 1, ['u'] = 1,
+    ['v'] = 1, ['w'] = 1, ['x'] = 1, ['y'] = 1, ['z'] = 1,
 };
 
 static const char version_prefix[] = "HTTP/1.";
@@ -134,12 +131,12 @@ faas__http_scan faas__http_strict_scan(faas__http_strict *s, const char *data, s
 	const unsigned char *p = (const unsigned char *)data;
 	size_t i = 0;
 
-#define FAIL(status_, why_)                                                    \
-	do {                                                                   \
-		r.n = i;                                                       \
-		r.status = (status_);                                          \
-		r.why = (why_);                                                \
-		return r;                                                      \
+#define FAIL(status_, why_)                                                                        \
+	do {                                                                                       \
+		r.n = i;                                                                           \
+		r.status = (status_);                                                              \
+		r.why = (why_);                                                                    \
+		return r;                                                                          \
 	} while (0)
 
 	while (i < len) {
@@ -194,7 +191,7 @@ faas__http_scan faas__http_strict_scan(faas__http_strict *s, const char *data, s
 			if (c == '\r') {
 				if (s->field != 2 || s->field_len != sizeof(version_prefix))
 					FAIL(400, s->field == 2 ? "invalid HTTP version"
-								: "malformed request line");
+					                        : "malformed request line");
 				s->state = S_RL_LF;
 			} else if (c == '\n') {
 				FAIL(400, "bare LF");
@@ -412,7 +409,7 @@ static bool name_is(const faas__http_header *h, const char *lower, size_t len)
 #define NAME_IS(h, lit) name_is((h), lit, sizeof(lit) - 1)
 
 int faas__http_strict_head(const faas__http_header *h, size_t n, int major, int minor,
-			   bool *chunked, uint64_t *length, const char **why)
+                           bool *chunked, uint64_t *length, const char **why)
 {
 	unsigned hosts = 0, lengths = 0, encodings = 0;
 

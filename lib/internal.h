@@ -348,10 +348,10 @@ void faas__trigger_closed(faas_trigger *t);
 void faas__triggers_stop(faas_runtime *rt);
 void faas__triggers_close(faas_runtime *rt);
 
-/* Fire one rule: invoke its function with event (or JSON text); done runs on
- * the loop with the activation, or with NULL and an error if the invocation
- * could not even start (err < 0; the error is counted). The rule stays alive
- * until done returns. */
+/* Fire one rule: invoke its function with event (or JSON text). On success
+ * done runs later on the loop with the activation (err 0), exactly once, and
+ * the rule stays alive until it returns. If the invocation cannot even be
+ * accepted, the error is returned (and counted) and done is never called. */
 typedef void (*faas__rule_done_fn)(faas_rule *rule, const faas_activation *act, int err,
 				   void *arg);
 int faas__rule_fire(faas_rule *rule, const cJSON *event, const char *json, size_t json_len,

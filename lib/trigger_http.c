@@ -55,11 +55,11 @@ typedef struct route {
 
 /* A piece of the request: a path segment, a query pair or a header. */
 typedef struct piece {
-	size_t key, key_len;     /* offsets into the trigger's decode buffer, or pointers */
+	size_t key, key_len; /* offsets into the trigger's decode buffer, or pointers */
 	size_t value, value_len;
-	size_t raw;              /* path segments: offset in the raw path */
-	size_t index;            /* original order */
-	const char *kp, *vp;     /* resolved pointers */
+	size_t raw;          /* path segments: offset in the raw path */
+	size_t index;        /* original order */
+	const char *kp, *vp; /* resolved pointers */
 } piece;
 
 typedef struct jw {
@@ -74,18 +74,20 @@ typedef struct http_trigger {
 	bool management_api;
 	/* Per-request scratch, reused: the loop runs one request at a time. */
 	jw event;
-	char *dec;         /* decoded path segments and query pairs */
+	char *dec; /* decoded path segments and query pairs */
 	size_t dec_len, dec_cap;
 	piece *segs, *pairs;
 	size_t nsegs, segs_cap, npairs, pairs_cap;
 	faas__http_header *out_hdrs;
 	size_t out_hdrs_cap;
-	char *bin;         /* decoded base64 response bodies */
+	char *bin; /* decoded base64 response bodies */
 	size_t bin_cap;
+	uint64_t when_sec; /* requestTime of this second, formatted once */
+	char when[32];
 } http_trigger;
 
-static const char *const methods[] = {"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS",
-				      "ANY"};
+static const char *const methods[] = {"GET",    "POST", "PUT",     "PATCH",
+                                      "DELETE", "HEAD", "OPTIONS", "ANY"};
 #define NMETHODS (sizeof(methods) / sizeof(methods[0]))
 
 static const faas__trigger_ops http_ops;
@@ -109,23 +111,27 @@ static int check_options(faas_runtime *rt, const char *name, const faas_http_opt
 
 	if (o->version != FAAS_HTTP_OPTIONS_VERSION)
 		return faas__fail(rt, FAAS_EINVAL, "%s: version: expected %u, got %u", name,
-				  FAAS_HTTP_OPTIONS_VERSION, o->version);
+		                  FAAS_HTTP_OPTIONS_VERSION, o->version);
 	if (o->host && uv_ip4_addr(o->host, 0, &a4) != 0 && uv_ip6_addr(o->host, 0, &a6) != 0)
-		return faas__fail(rt, FAAS_EINVAL, "%s: host: \"%s\" is not an IPv4 or IPv6 address",
-				  name, o->host);
+		return faas__fail(rt, FAAS_EINVAL,
+		                  "%s: host: \"%s\" is not an IPv4 or IPv6 address", name, o->host);
 	if (o->max_header_bytes < FAAS__HTTP_MIN_HEADER_BYTES ||
 	    o->max_header_bytes > FAAS__HTTP_MAX_HEADER_BYTES)
 		return faas__fail(rt, FAAS_EINVAL, "%s: max_header_bytes: expected %u..%u, got %zu",
-				  name, FAAS__HTTP_MIN_HEADER_BYTES, FAAS__HTTP_MAX_HEADER_BYTES,
-				  o->max_header_bytes);
+		                  name, FAAS__HTTP_MIN_HEADER_BYTES, FAAS__HTTP_MAX_HEADER_BYTES,
+		                  o->max_header_bytes);
 	if (o->max_connections == 0)
-		return faas__fail(rt, FAAS_EINVAL, "%s: max_connections: expected at least 1", name);
+		return faas__fail(rt, FAAS_EINVAL, "%s: max_connections: expected at least 1",
+		                  name);
 	if (o->header_timeout_ms == 0)
-		return faas__fail(rt, FAAS_EINVAL, "%s: header_timeout_ms: expected at least 1", name);
+		return faas__fail(rt, FAAS_EINVAL, "%s: header_timeout_ms: expected at least 1",
+		                  name);
 	if (o->body_timeout_ms == 0)
-		return faas__fail(rt, FAAS_EINVAL, "%s: body_timeout_ms: expected at least 1", name);
+		return faas__fail(rt, FAAS_EINVAL, "%s: body_timeout_ms: expected at least 1",
+		                  name);
 	if (o->idle_timeout_ms == 0)
-		return faas__fail(rt, FAAS_EINVAL, "%s: idle_timeout_ms: expected at least 1", name);
+		return faas__fail(rt, FAAS_EINVAL, "%s: idle_timeout_ms: expected at least 1",
+		                  name);
 	if (o->bearer_token) {
 		size_t n = strlen(o->bearer_token);
 
@@ -136,8 +142,8 @@ static int check_options(faas_runtime *rt, const char *name, const faas_http_opt
 
 			if (c <= 0x20 || c >= 0x7f)
 				return faas__fail(rt, FAAS_EINVAL,
-						  "%s: bearer_token: only visible ASCII characters",
-						  name);
+				                  "%s: bearer_token: only visible ASCII characters",
+				                  name);
 		}
 	}
 	return 0;
@@ -197,7 +203,7 @@ static int grow(void **buf, size_t *cap, size_t need, size_t size)
 
 /* Append the decoded form of src to the decode buffer; returns its offset. */
 static size_t dec_push(http_trigger *h, const char *src, size_t n, bool plus, size_t *len,
-		       bool *oom)
+                       bool *oom)
 {
 	size_t at = h->dec_len;
 
@@ -295,7 +301,7 @@ static int route_parse(faas_trigger *t, const char *spec, void **data)
 	*data = NULL;
 	if (!spec)
 		return faas__fail(t->rt, FAAS_EINVAL,
-				  "%s: an HTTP rule needs a route, \"METHOD /path\"", t->name);
+		                  "%s: an HTTP rule needs a route, \"METHOD /path\"", t->name);
 	if (strlen(spec) > FAAS__HTTP_ROUTE_MAX)
 		return route_fail(t, spec, "longer than 1024 characters");
 	sp = strchr(spec, ' ');
@@ -307,8 +313,8 @@ static int route_parse(faas_trigger *t, const char *spec, void **data)
 			break;
 	if (m == NMETHODS)
 		return route_fail(t, spec,
-				  "the method must be one of GET, POST, PUT, PATCH, DELETE, HEAD, "
-				  "OPTIONS, ANY");
+		                  "the method must be one of GET, POST, PUT, PATCH, DELETE, HEAD, "
+		                  "OPTIONS, ANY");
 	path = sp + 1;
 	plen = strlen(path);
 	if (plen == 0 || path[0] != '/')
@@ -331,7 +337,7 @@ static int route_parse(faas_trigger *t, const char *spec, void **data)
 
 				if (len < 3 || s[len - 1] != '}')
 					return route_fail(t, spec,
-							  "a parameter is a whole segment, {name}");
+					                  "a parameter is a whole segment, {name}");
 				if (s[len - 2] == '+') {
 					proxy_seen = true;
 					nlen--;
@@ -340,14 +346,13 @@ static int route_parse(faas_trigger *t, const char *spec, void **data)
 					return route_fail(t, spec, "empty parameter name");
 				for (size_t i = 0; i < nlen; i++)
 					if (!param_char(s[1 + i]))
-						return route_fail(t, spec,
-								  "parameter names use [A-Za-z0-9_.-]");
+						return route_fail(
+						    t, spec, "parameter names use [A-Za-z0-9_.-]");
 			} else {
 				for (size_t i = 0; i < len; i++)
 					if (!literal_char((unsigned char)s[i]))
 						return route_fail(
-							t, spec,
-							"invalid character in a path segment");
+						    t, spec, "invalid character in a path segment");
 			}
 			nseg++;
 			if (!e)
@@ -384,9 +389,11 @@ static int route_parse(faas_trigger *t, const char *spec, void **data)
 			text += g->len + 1;
 			for (size_t j = 0; j < k; j++) {
 				if (g->kind != SEG_LITERAL && r->seg[j].kind != SEG_LITERAL &&
-				    r->seg[j].len == g->len && memcmp(r->seg[j].text, g->text, g->len) == 0) {
+				    r->seg[j].len == g->len &&
+				    memcmp(r->seg[j].text, g->text, g->len) == 0) {
 					free(r);
-					return route_fail(t, spec, "a parameter name appears twice");
+					return route_fail(t, spec,
+					                  "a parameter name appears twice");
 				}
 			}
 			s = e ? e + 1 : s + len;
@@ -396,8 +403,9 @@ static int route_parse(faas_trigger *t, const char *spec, void **data)
 	for (faas_rule *o = t->rules; o; o = o->next) {
 		if (o->route_data && same_shape(o->route_data, r)) {
 			free(r);
-			return faas__fail(t->rt, FAAS_EEXIST, "%s: route \"%.200s\" exists as \"%s\"",
-					  t->name, spec, o->route);
+			return faas__fail(t->rt, FAAS_EEXIST,
+			                  "%s: route \"%.200s\" exists as \"%s\"", t->name, spec,
+			                  o->route);
 		}
 	}
 	*data = r;
@@ -510,7 +518,13 @@ static void jw_raw(jw *w, const char *s, size_t n)
 	w->len += n;
 }
 
-#define JW_LIT(w, lit) jw_raw((w), lit, sizeof(lit) - 1)
+/* For string literals only (sizeof): jw_text for anything else. */
+#define JW_LIT(w, lit) jw_raw((w), "" lit, sizeof(lit) - 1)
+
+static void jw_text(jw *w, const char *s)
+{
+	jw_raw(w, s, strlen(s));
+}
 
 /* The length of the valid UTF-8 sequence at p, or 0. */
 static size_t utf8_seq(const unsigned char *p, size_t n)
@@ -624,9 +638,13 @@ static void jw_cstr(jw *w, const char *s)
 static void jw_u64(jw *w, uint64_t v)
 {
 	char tmp[24];
-	int n = snprintf(tmp, sizeof(tmp), "%llu", (unsigned long long)v);
+	size_t n = sizeof(tmp);
 
-	jw_raw(w, tmp, (size_t)n);
+	do {
+		tmp[--n] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	jw_raw(w, tmp + n, sizeof(tmp) - n);
 }
 
 /* ---- the event ---- */
@@ -667,7 +685,7 @@ static int cmp_query(const void *a, const void *b)
 
 /* Write "single":{k:last},"multi":{k:[all]} for sorted pairs, or nulls. */
 static void jw_groups(jw *w, const char *single, const char *multi, const piece *p, size_t n,
-		      int (*same)(const void *, const void *))
+                      int (*same)(const void *, const void *))
 {
 	for (int pass = 0; pass < 2; pass++) {
 		JW_LIT(w, ",\"");
@@ -710,16 +728,22 @@ static void jw_groups(jw *w, const char *single, const char *multi, const piece 
 	}
 }
 
-static void request_time(char *out, size_t size, uint64_t ms)
+/* API Gateway's requestTime, "23/Nov/2026:08:00:00 +0000", formatted once
+ * a second. */
+static const char *request_time(http_trigger *h, uint64_t ms)
 {
 	static const char months[12][4] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
-					   "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+	                                   "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
 	time_t s = (time_t)(ms / 1000u);
 	struct tm tm;
 
+	if (h->when[0] && h->when_sec == (uint64_t)s)
+		return h->when;
 	gmtime_r(&s, &tm);
-	snprintf(out, size, "%02d/%s/%04d:%02d:%02d:%02d +0000", tm.tm_mday,
-		 months[tm.tm_mon % 12], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
+	snprintf(h->when, sizeof(h->when), "%02d/%s/%04d:%02d:%02d:%02d +0000", tm.tm_mday,
+	         months[tm.tm_mon % 12], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
+	h->when_sec = (uint64_t)s;
+	return h->when;
 }
 
 /* Build the proxy event for a matched route into h->event. */
@@ -727,7 +751,7 @@ static bool build_event(http_trigger *h, const faas__http_request *req, const ro
 {
 	jw *w = &h->event;
 	bool oom = false;
-	char id[FAAS__ID_LEN + 1], when[40];
+	char id[FAAS__ID_LEN + 1];
 	size_t ua_len = 0, nparams = 0;
 	const char *ua;
 
@@ -755,7 +779,8 @@ static bool build_event(http_trigger *h, const faas__http_request *req, const ro
 	}
 	if (oom)
 		return false;
-	qsort(h->pairs, h->npairs, sizeof(piece), cmp_header);
+	if (h->npairs > 1)
+		qsort(h->pairs, h->npairs, sizeof(piece), cmp_header);
 	jw_groups(w, "headers", "multiValueHeaders", h->pairs, h->npairs, cmp_header);
 
 	/* Query: the decode buffer still holds the path segments; append. */
@@ -771,10 +796,11 @@ static bool build_event(http_trigger *h, const faas__http_request *req, const ro
 				break;
 			eq = memchr(q, '=', len);
 			p->index = h->npairs;
-			p->key = dec_push(h, q, eq ? (size_t)(eq - q) : len, true, &p->key_len, &oom);
+			p->key =
+			    dec_push(h, q, eq ? (size_t)(eq - q) : len, true, &p->key_len, &oom);
 			p->value = eq ? dec_push(h, eq + 1, len - (size_t)(eq - q) - 1, true,
-						 &p->value_len, &oom)
-				      : dec_push(h, "", 0, true, &p->value_len, &oom);
+			                         &p->value_len, &oom)
+			              : dec_push(h, "", 0, true, &p->value_len, &oom);
 		}
 		q += len + (amp ? 1 : 0);
 	}
@@ -784,9 +810,10 @@ static bool build_event(http_trigger *h, const faas__http_request *req, const ro
 		h->pairs[i].kp = h->dec + h->pairs[i].key;
 		h->pairs[i].vp = h->dec + h->pairs[i].value;
 	}
-	qsort(h->pairs, h->npairs, sizeof(piece), cmp_query);
+	if (h->npairs > 1)
+		qsort(h->pairs, h->npairs, sizeof(piece), cmp_query);
 	jw_groups(w, "queryStringParameters", "multiValueQueryStringParameters", h->pairs,
-		  h->npairs, cmp_query);
+	          h->npairs, cmp_query);
 
 	/* Path parameters, from the segments split for matching. */
 	JW_LIT(w, ",\"pathParameters\":");
@@ -795,7 +822,7 @@ static bool build_event(http_trigger *h, const faas__http_request *req, const ro
 
 		if (g->kind == SEG_LITERAL)
 			continue;
-		JW_LIT(w, nparams++ ? "," : "{");
+		jw_text(w, nparams++ ? "," : "{");
 		jw_str(w, g->text, g->len);
 		JW_LIT(w, ":");
 		if (g->kind == SEG_PARAM) {
@@ -815,21 +842,22 @@ static bool build_event(http_trigger *h, const faas__http_request *req, const ro
 			jw_str(w, h->dec + at, dlen);
 		}
 	}
-	JW_LIT(w, nparams ? "}" : "null");
-	JW_LIT(w, ",\"stageVariables\":null,\"requestContext\":{\"accountId\":\"" FAAS__HTTP_ACCOUNT_ID
-		  "\",\"resourcePath\":");
+	jw_text(w, nparams ? "}" : "null");
+	JW_LIT(w,
+	       ",\"stageVariables\":null,\"requestContext\":{\"accountId\":\"" FAAS__HTTP_ACCOUNT_ID
+	       "\",\"resourcePath\":");
 	jw_cstr(w, r->path);
 	JW_LIT(w, ",\"httpMethod\":");
 	jw_cstr(w, req->method);
 	JW_LIT(w, ",\"path\":");
 	jw_cstr(w, req->path);
-	JW_LIT(w, req->version_minor == 0 ? ",\"protocol\":\"HTTP/1.0\"" : ",\"protocol\":\"HTTP/1.1\"");
+	jw_text(w, req->version_minor == 0 ? ",\"protocol\":\"HTTP/1.0\""
+	                                   : ",\"protocol\":\"HTTP/1.1\"");
 	JW_LIT(w, ",\"stage\":\"" FAAS__HTTP_STAGE "\",\"requestId\":");
 	faas__idgen_next(&h->base.rt->ids, id);
 	jw_cstr(w, id);
 	JW_LIT(w, ",\"requestTime\":");
-	request_time(when, sizeof(when), req->received_ms);
-	jw_cstr(w, when);
+	jw_cstr(w, request_time(h, req->received_ms));
 	JW_LIT(w, ",\"requestTimeEpoch\":");
 	jw_u64(w, req->received_ms);
 	JW_LIT(w, ",\"identity\":{\"sourceIp\":");
@@ -943,7 +971,8 @@ static void answer_proxy(http_trigger *h, faas__http_exchange *x, const cJSON *r
 				return bad_gateway(x);
 			cJSON_ArrayForEach(v, it)
 			{
-				if (!cJSON_IsString(v) || !add_header(h, &n, it->string, v->valuestring))
+				if (!cJSON_IsString(v) ||
+				    !add_header(h, &n, it->string, v->valuestring))
 					return bad_gateway(x);
 			}
 		}
@@ -964,7 +993,8 @@ static void answer_proxy(http_trigger *h, faas__http_exchange *x, const cJSON *r
 				return bad_gateway(x);
 		}
 	}
-	if (!has_header(h, n, "Content-Type") && !add_header(h, &n, "Content-Type", "application/json"))
+	if (!has_header(h, n, "Content-Type") &&
+	    !add_header(h, &n, "Content-Type", "application/json"))
 		return bad_gateway(x);
 	if (body && !cJSON_IsNull(body)) {
 		if (!cJSON_IsString(body))
@@ -1028,8 +1058,8 @@ static void on_fired(faas_rule *rule, const faas_activation *act, int err, void 
 
 	if (!act) {
 		faas__http_respond_error(x, err == FAAS_ESTOPPED ? 503 : 500,
-					 err == FAAS_ESTOPPED ? "Service Unavailable"
-							      : "Internal server error");
+		                         err == FAAS_ESTOPPED ? "Service Unavailable"
+		                                              : "Internal server error");
 		return;
 	}
 	switch (faas_activation_status(act)) {
@@ -1081,7 +1111,7 @@ static void answer_no_route(faas__http_exchange *x, const match *m)
 		if (!(m->allow & (1u << k)))
 			continue;
 		n += (size_t)snprintf(allow + n, sizeof(allow) - n, "%s%s", n ? ", " : "",
-				      methods[k]);
+		                      methods[k]);
 	}
 	hs[0] = ct;
 	hs[1].name = "Allow";
@@ -1183,16 +1213,16 @@ static void http_destroy(faas_trigger *t)
 }
 
 static const faas__trigger_ops http_ops = {
-	.kind = "http",
-	.stop = http_stop,
-	.close = http_close,
-	.destroy = http_destroy,
-	.route_parse = route_parse,
-	.route_free = route_free,
+    .kind = "http",
+    .stop = http_stop,
+    .close = http_close,
+    .destroy = http_destroy,
+    .route_parse = route_parse,
+    .route_free = route_free,
 };
 
 int faas_trigger_http_new(faas_trigger **out, faas_runtime *rt, const char *name,
-			  const faas_http_options *opts)
+                          const faas_http_options *opts)
 {
 	static const faas__http_server_cbs cbs = {body_limit, dispatch, on_server_closed};
 	faas_http_options defaults = FAAS_HTTP_OPTIONS_INIT;
@@ -1204,7 +1234,7 @@ int faas_trigger_http_new(faas_trigger **out, faas_runtime *rt, const char *name
 		*out = NULL;
 	if (!out || !rt)
 		return faas__fail(rt, FAAS_EINVAL, "faas_trigger_http_new: %s is NULL",
-				  out ? "rt" : "out");
+		                  out ? "rt" : "out");
 	if (!opts)
 		opts = &defaults;
 	rc = check_options(rt, name ? name : "(null)", opts);
@@ -1237,7 +1267,7 @@ uint16_t faas_trigger_http_port(const faas_trigger *trigger)
 }
 
 int faas__http_trigger_new_detached(faas_trigger **out, faas_runtime *rt, const char *name,
-				    const faas_http_options *opts, faas__http_server **srv)
+                                    const faas_http_options *opts, faas__http_server **srv)
 {
 	static const faas__http_server_cbs cbs = {body_limit, dispatch, on_server_closed};
 	http_trigger *h = calloc(1, sizeof(*h));

@@ -16,8 +16,8 @@ static faas_runtime *rt;
 static faas_trigger *web;
 static uint16_t port;
 
-static atomic_int ran;         /* handler calls that counted themselves */
-static atomic_int entered;     /* slow handlers that started */
+static atomic_int ran;     /* handler calls that counted themselves */
+static atomic_int entered; /* slow handlers that started */
 static atomic_int release_gate;
 static atomic_int saw_cancel;
 
@@ -103,8 +103,9 @@ static int h_proxy(faas_ctx *ctx, const cJSON *event, cJSON **result)
 	if (!which)
 		which = "";
 	if (strcmp(which, "created") == 0)
-		json = "{\"statusCode\":201,\"headers\":{\"X-One\":\"1\",\"Set-Cookie\":\"lost\"},"
-		       "\"multiValueHeaders\":{\"Set-Cookie\":[\"a=1\",\"b=2\"]},\"body\":\"made\"}";
+		json =
+		    "{\"statusCode\":201,\"headers\":{\"X-One\":\"1\",\"Set-Cookie\":\"lost\"},"
+		    "\"multiValueHeaders\":{\"Set-Cookie\":[\"a=1\",\"b=2\"]},\"body\":\"made\"}";
 	else if (strcmp(which, "binary") == 0)
 		json = "{\"statusCode\":200,\"isBase64Encoded\":true,\"body\":\"AAEC/w==\","
 		       "\"headers\":{\"Content-Type\":\"application/octet-stream\"}}";
@@ -152,7 +153,8 @@ static void start(const faas_http_options *ho)
 	th_loop_init(&loop);
 	rt = th_rt_new(&loop, &o);
 	rc = faas_trigger_http_new(&web, rt, "web", ho);
-	cr_assert_eq(rc, 0, "http trigger: %s (%s)", faas_err_name(rc), faas_runtime_last_error(rt));
+	cr_assert_eq(rc, 0, "http trigger: %s (%s)", faas_err_name(rc),
+	             faas_runtime_last_error(rt));
 	port = faas_trigger_http_port(web);
 	cr_assert_neq(port, 0);
 }
@@ -185,7 +187,7 @@ static void rule(const char *route, const char *fn)
 	int rc = faas_rule_new(NULL, web, route, fn);
 
 	cr_assert_eq(rc, 0, "rule %s: %s (%s)", route, faas_err_name(rc),
-		     faas_runtime_last_error(rt));
+	             faas_runtime_last_error(rt));
 }
 
 static void fn(const char *name, faas_handler_fn h)
@@ -287,7 +289,7 @@ static void expect_bad_option(faas_http_options *o, const char *needle)
 	cr_assert_eq(rc, FAAS_EINVAL, "%s: got %s", needle, faas_err_name(rc));
 	cr_assert_null(t);
 	cr_assert(strstr(faas_runtime_last_error(rt), needle), "message \"%s\" lacks \"%s\"",
-		  faas_runtime_last_error(rt), needle);
+	          faas_runtime_last_error(rt), needle);
 	cr_assert_null(faas_trigger_lookup(rt, "bad"));
 }
 
@@ -345,12 +347,41 @@ Test(http, port_in_use_is_a_system_error_with_the_reason, .init = setup, .fini =
 	cr_assert_eq(faas_trigger_http_new(&t, rt, "again", &o), FAAS_ESYSTEM);
 	cr_assert_null(t);
 	cr_assert(strstr(faas_runtime_last_error(rt), "address already in use"), "%s",
-		  faas_runtime_last_error(rt));
+	          faas_runtime_last_error(rt));
 	cr_assert_null(faas_trigger_lookup(rt, "again"));
 	/* Not an address of this host. */
 	o.port = 0;
 	o.host = "192.0.2.1";
 	cr_assert_eq(faas_trigger_http_new(&t, rt, "again", &o), FAAS_ESYSTEM);
+	cr_assert(strstr(faas_runtime_last_error(rt), "192.0.2.1"));
+}
+
+Test(http, port_of_other_kinds_is_zero, .init = setup, .fini = teardown)
+{
+	faas_timer_options to = FAAS_TIMER_OPTIONS_INIT;
+	faas_trigger *t;
+
+	start_default();
+	to.interval_ms = 3600u * 1000u;
+	cr_assert_eq(faas_trigger_timer_new(&t, rt, "tick", &to), 0);
+	cr_assert_eq(faas_trigger_http_port(t), 0);
+	cr_assert_eq(faas_trigger_http_port(NULL), 0);
+}
+
+Test(http, ipv6_loopback_listens, .init = setup, .fini = teardown)
+{
+	faas_http_options o;
+	faas_trigger *t;
+	int rc;
+
+	start_default();
+	o = hopts();
+	o.host = "::1";
+	rc = faas_trigger_http_new(&t, rt, "six", &o);
+	if (rc == FAAS_ESYSTEM)
+		cr_skip_test("no IPv6 loopback here: %s", faas_runtime_last_error(rt));
+	cr_assert_eq(rc, 0, "%s", faas_runtime_last_error(rt));
+	cr_assert_neq(faas_trigger_http_port(t), 0);
 }
 
 Test(http, null_options_mean_defaults, .init = setup, .fini = teardown)
@@ -377,10 +408,9 @@ Test(http, null_options_mean_defaults, .init = setup, .fini = teardown)
 Test(http, malformed_routes_are_refused_with_a_reason, .init = setup, .fini = teardown)
 {
 	static const char *bad[] = {
-		"get /a",        "FETCH /a",  "GET",          "GET a",        "GET /a//b",
-		"GET /a/",       "GET /{proxy+}/x", "GET /a{b}", "GET /{}",      "GET /{+}",
-		"GET /{a}/{a}",  "GET  /a",   "GET /a b",     "GET /a?b",     "GET /{a-}b}",
-		"GET /{a b}",
+	    "get /a",          "FETCH /a",  "GET",         "GET a",      "GET /a//b",    "GET /a/",
+	    "GET /{proxy+}/x", "GET /a{b}", "GET /{}",     "GET /{+}",   "GET /{a}/{a}", "GET  /a",
+	    "GET /a b",        "GET /a?b",  "GET /{a-}b}", "GET /{a b}",
 	};
 
 	start_default();
@@ -389,7 +419,7 @@ Test(http, malformed_routes_are_refused_with_a_reason, .init = setup, .fini = te
 
 		cr_assert_eq(rc, FAAS_EINVAL, "\"%s\" gave %s", bad[i], faas_err_name(rc));
 		cr_assert(strstr(faas_runtime_last_error(rt), "route"), "%s",
-			  faas_runtime_last_error(rt));
+		          faas_runtime_last_error(rt));
 	}
 	cr_assert_eq(faas_rule_new(NULL, web, NULL, "echo"), FAAS_EINVAL);
 	cr_assert(strstr(faas_runtime_last_error(rt), "needs a route"));
@@ -415,9 +445,9 @@ Test(http, most_specific_route_wins, .init = setup, .fini = teardown)
 	static const struct {
 		const char *request, *fn;
 	} cases[] = {
-		{"GET /a/b", "literal"},      {"GET /a/c", "param"},       {"GET /z/y/x", "proxy"},
-		{"POST /a/b", "any"},         {"GET /a/b/c", "a-proxy"},   {"GET /q/b", "first-param"},
-		{"GET /a/b/", "literal"},     {"DELETE /a/zz", "any-param"}, {"GET /", "root"},
+	    {"GET /a/b", "literal"},  {"GET /a/c", "param"},         {"GET /z/y/x", "proxy"},
+	    {"POST /a/b", "any"},     {"GET /a/b/c", "a-proxy"},     {"GET /q/b", "first-param"},
+	    {"GET /a/b/", "literal"}, {"DELETE /a/zz", "any-param"}, {"GET /", "root"},
 	};
 
 	start_default();
@@ -510,8 +540,8 @@ Test(http, proxy_event_has_every_field, .init = setup, .fini = teardown)
 	fn("echo", h_echo);
 	rule("POST /users/{id}/files/{path+}", "echo");
 	ask(&c, "POST /users/4%202/files/a/b%20c/d%2Fe?x=1&x=2&y=hello+world%21&z&=v&w=a%3Db "
-		"HTTP/1.1\r\nHost: example\r\nUser-Agent: tester/1\r\nX-Multi: 1\r\n"
-		"x-multi: 2\r\nContent-Length: 5\r\n\r\nhello");
+	        "HTTP/1.1\r\nHost: example\r\nUser-Agent: tester/1\r\nX-Multi: 1\r\n"
+	        "x-multi: 2\r\nContent-Length: 5\r\n\r\nhello");
 	cr_assert_eq(c.resp[0].status, 200, "%d %s", c.resp[0].status, c.resp[0].body);
 	e = json_body(&c.resp[0]);
 	assert_str(field(e, "resource"), "/users/{id}/files/{path+}");
@@ -548,8 +578,8 @@ Test(http, proxy_event_has_every_field, .init = setup, .fini = teardown)
 	cr_assert(cJSON_IsString(field(ctx, "requestId")));
 	cr_assert(th_is_hex_id(field(ctx, "requestId")->valuestring));
 	cr_assert(cJSON_IsString(field(ctx, "requestTime")));
-	cr_assert_eq(strlen(field(ctx, "requestTime")->valuestring), 26,
-		     "%s", field(ctx, "requestTime")->valuestring);
+	cr_assert_eq(strlen(field(ctx, "requestTime")->valuestring), 26, "%s",
+	             field(ctx, "requestTime")->valuestring);
 	cr_assert(strstr(field(ctx, "requestTime")->valuestring, " +0000"));
 	cr_assert(cJSON_IsNumber(field(ctx, "requestTimeEpoch")));
 	epoch = (uint64_t)field(ctx, "requestTimeEpoch")->valuedouble;
@@ -589,7 +619,7 @@ Test(http, event_nulls_when_absent, .init = setup, .fini = teardown)
 Test(http, binary_body_is_base64_in_the_event, .init = setup, .fini = teardown)
 {
 	static const char req[] = "POST /bin HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\n\r\n"
-				  "\x00\x01\xfe\xff";
+	                          "\x00\x01\xfe\xff";
 	cJSON *e;
 	hc c;
 
@@ -651,7 +681,7 @@ Test(http, proxy_response_is_mapped, .init = setup, .fini = teardown)
 	cr_assert_eq(c.resp[0].body_len, 4);
 	cr_assert_eq(memcmp(c.resp[0].body, "\x00\x01\x02\xff", 4), 0);
 	cr_assert_str_eq(hc_header(&c.resp[0], "Content-Type", v, sizeof(v)),
-			 "application/octet-stream");
+	                 "application/octet-stream");
 	hc_free(&c);
 
 	proxy_case(&c, "plain");
@@ -675,8 +705,8 @@ Test(http, proxy_response_is_mapped, .init = setup, .fini = teardown)
 Test(http, invalid_proxy_response_is_502, .init = setup, .fini = teardown)
 {
 	static const char *cases[] = {"string-status", "fraction-status", "low-status",
-				      "number-header", "crlf-header",     "bad-multi",
-				      "bad-base64",    "object-body"};
+	                              "number-header", "crlf-header",     "bad-multi",
+	                              "bad-base64",    "object-body"};
 
 	start_default();
 	fn("proxy", h_proxy);
@@ -813,6 +843,14 @@ Test(http, missing_function_is_500, .init = setup, .fini = teardown)
 
 /* ---- limits ---- */
 
+static void limited_fn(const char *name, faas_handler_fn h, size_t limit)
+{
+	faas_fn_options fo = th_fopts_static(h);
+
+	fo.payload_limit = limit;
+	th_register(rt, name, &fo);
+}
+
 static void small_limit_fn(const char *name, faas_handler_fn h)
 {
 	faas_fn_options fo = th_fopts_static(h);
@@ -842,8 +880,7 @@ Test(http, body_over_the_limit_by_content_length_is_413, .init = setup, .fini = 
 	cr_assert_eq(atomic_load(&ran), 0);
 }
 
-Test(http, chunked_body_passing_the_limit_is_413_and_never_runs, .init = setup,
-     .fini = teardown)
+Test(http, chunked_body_passing_the_limit_is_413_and_never_runs, .init = setup, .fini = teardown)
 {
 	static char req[512];
 	hc c;
@@ -852,8 +889,9 @@ Test(http, chunked_body_passing_the_limit_is_413_and_never_runs, .init = setup,
 	small_limit_fn("small", h_body);
 	rule("POST /s", "small");
 	snprintf(req, sizeof(req),
-		 "POST /s HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
-		 "3c\r\n%060d\r\n3c\r\n", 0);
+	         "POST /s HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
+	         "3c\r\n%060d\r\n3c\r\n",
+	         0);
 	hc_init(&c, port);
 	hc_send_str(&c, req);
 	hc_read(&c, 1);
@@ -876,7 +914,7 @@ Test(http, event_larger_than_the_limit_is_413, .init = setup, .fini = teardown)
 	rule("POST /s", "small");
 	/* The body fits, the event around it does not. */
 	snprintf(req, sizeof(req), "POST /s HTTP/1.1\r\nHost: a\r\nContent-Length: 90\r\n\r\n%090d",
-		 0);
+	         0);
 	ask(&c, req);
 	cr_assert_eq(c.resp[0].status, 413);
 	hc_free(&c);
@@ -957,8 +995,7 @@ Test(http, slow_body_is_408, .init = setup, .fini = teardown)
 	cr_assert_eq(atomic_load(&ran), 0);
 }
 
-Test(http, silent_connection_is_closed_after_the_header_timeout, .init = setup,
-     .fini = teardown)
+Test(http, silent_connection_is_closed_after_the_header_timeout, .init = setup, .fini = teardown)
 {
 	faas_http_options o = hopts();
 	hc c;
@@ -1094,7 +1131,7 @@ Test(http, http10_closes_unless_keep_alive_is_asked, .init = setup, .fini = tear
 	/* HTTP/1.1 with Connection: close: answered, then closed. */
 	hc_init(&c, port);
 	hc_send_str(&c, "GET /n HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"
-			"GET /n HTTP/1.1\r\nHost: a\r\n\r\n");
+	                "GET /n HTTP/1.1\r\nHost: a\r\n\r\n");
 	hc_read(&c, 1);
 	hc_expect_close(&c);
 	hc_run(&c, rt);
@@ -1115,8 +1152,8 @@ Test(http, pipelined_requests_are_answered_in_order, .init = setup, .fini = tear
 	hc_init(&c, port);
 	/* The first finishes last, the last first. */
 	hc_send_str(&c, "GET /s?ms=300&tag=one HTTP/1.1\r\nHost: a\r\n\r\n"
-			"GET /s?ms=150&tag=two HTTP/1.1\r\nHost: a\r\n\r\n"
-			"GET /s?ms=0&tag=three HTTP/1.1\r\nHost: a\r\n\r\n");
+	                "GET /s?ms=150&tag=two HTTP/1.1\r\nHost: a\r\n\r\n"
+	                "GET /s?ms=0&tag=three HTTP/1.1\r\nHost: a\r\n\r\n");
 	hc_read(&c, 3);
 	hc_run(&c, rt);
 	cr_assert_str_empty(c.error, "%s", c.error);
@@ -1138,7 +1175,8 @@ Test(http, many_pipelined_requests_pause_reading_and_all_get_answers, .init = se
 	fn("name", h_name);
 	rule("GET /n", "name");
 	for (int i = 0; i < 40; i++)
-		n += (size_t)snprintf(reqs + n, sizeof(reqs) - n, "GET /n HTTP/1.1\r\nHost: a\r\n\r\n");
+		n += (size_t)snprintf(reqs + n, sizeof(reqs) - n,
+		                      "GET /n HTTP/1.1\r\nHost: a\r\n\r\n");
 	hc_init(&c, port);
 	hc_send(&c, reqs, n);
 	hc_read(&c, 16);
@@ -1166,7 +1204,7 @@ Test(http, chunked_request_body, .init = setup, .fini = teardown)
 	fn("body", h_body);
 	rule("POST /b", "body");
 	ask(&c, "POST /b HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
-		"5\r\nhello\r\n6;ext=1;q=\"a b\"\r\n world\r\n0\r\nTrailer: x\r\n\r\n");
+	        "5\r\nhello\r\n6;ext=1;q=\"a b\"\r\n world\r\n0\r\nTrailer: x\r\n\r\n");
 	cr_assert_eq(c.resp[0].status, 200);
 	cr_assert_str_eq(c.resp[0].body, "\"hello world\"");
 	hc_free(&c);
@@ -1199,11 +1237,11 @@ Test(http, expect_100_continue, .init = setup, .fini = teardown)
 	hc c;
 
 	start_default();
-	small_limit_fn("body", h_body);
+	limited_fn("body", h_body, 2000);
 	rule("POST /b", "body");
 	hc_init(&c, port);
 	hc_send_str(&c, "POST /b HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\n"
-			"Content-Length: 5\r\n\r\n");
+	                "Content-Length: 5\r\n\r\n");
 	hc_read(&c, 1);
 	hc_send_str(&c, "hello");
 	hc_read(&c, 1);
@@ -1217,7 +1255,7 @@ Test(http, expect_100_continue, .init = setup, .fini = teardown)
 	/* Over the limit: 413 at once, never 100. */
 	hc_init(&c, port);
 	hc_send_str(&c, "POST /b HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\n"
-			"Content-Length: 500\r\n\r\n");
+	                "Content-Length: 5000\r\n\r\n");
 	hc_read(&c, 1);
 	hc_expect_close(&c);
 	hc_run(&c, rt);
@@ -1228,7 +1266,8 @@ Test(http, expect_100_continue, .init = setup, .fini = teardown)
 
 	/* An expectation we do not know. */
 	hc_init(&c, port);
-	hc_send_str(&c, "POST /b HTTP/1.1\r\nHost: a\r\nExpect: magic\r\nContent-Length: 5\r\n\r\n");
+	hc_send_str(&c,
+	            "POST /b HTTP/1.1\r\nHost: a\r\nExpect: magic\r\nContent-Length: 5\r\n\r\n");
 	hc_read(&c, 1);
 	hc_expect_close(&c);
 	hc_run(&c, rt);
@@ -1250,7 +1289,7 @@ Test(http, client_gone_mid_invocation_cancels_it, .init = setup, .fini = teardow
 	/* The script ends: the client closes its socket. */
 	hc_run(&c, rt);
 	cr_assert(th_wait_for(rt, cancel_seen, NULL, TH_WAIT_MS),
-		  "the handler never saw the cancellation");
+	          "the handler never saw the cancellation");
 	/* The answer (to nobody) is made and dropped; the server goes on. */
 	th_spin(rt, 50);
 	hc_free(&c);

@@ -18,12 +18,12 @@
 
 /* Criterion's asserts belong to the test's thread: the client's own
  * checks abort, which fails the test just as visibly. */
-#define HC_CHECK(cond)                                                         \
-	do {                                                                   \
-		if (!(cond)) {                                                 \
-			fprintf(stderr, "http client: %s failed\n", #cond);      \
-			abort();                                               \
-		}                                                              \
+#define HC_CHECK(cond)                                                                             \
+	do {                                                                                       \
+		if (!(cond)) {                                                                     \
+			fprintf(stderr, "http client: %s failed\n", #cond);                        \
+			abort();                                                                   \
+		}                                                                                  \
 	} while (0)
 
 void hc_init(hc *c, uint16_t port)
@@ -194,7 +194,9 @@ static bool run_step(hc *c, const hc_step *s)
 				if (rc == 0 || rc == -1)
 					mark_closed(c);
 				fail(c, "read: %s before the response",
-				     rc == 0 ? "EOF" : rc == -1 ? "reset" : "timeout");
+				     rc == 0    ? "EOF"
+				     : rc == -1 ? "reset"
+				                : "timeout");
 				return false;
 			}
 		}

@@ -42,8 +42,8 @@ typedef struct hc_step {
 
 typedef struct hc_response {
 	int status;
-	char *head;        /* status line and headers, NUL-terminated */
-	char *body;        /* NUL-terminated; may contain NULs */
+	char *head; /* status line and headers, NUL-terminated */
+	char *body; /* NUL-terminated; may contain NULs */
 	size_t body_len;
 } hc_response;
 
@@ -55,11 +55,11 @@ typedef struct hc {
 	/* results */
 	hc_response resp[HC_MAX_RESPONSES];
 	int nresp;
-	atomic_int nread;  /* nresp, for the test's thread while the script runs */
+	atomic_int nread; /* nresp, for the test's thread while the script runs */
 	bool connected;
-	bool closed;       /* the server closed (EOF or reset) */
+	bool closed; /* the server closed (EOF or reset) */
 	uint64_t closed_at_ms;
-	char error[256];   /* a step failed: what happened */
+	char error[256]; /* a step failed: what happened */
 
 	/* internal */
 	int fd;

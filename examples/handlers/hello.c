@@ -1,5 +1,6 @@
 /*
- * hello — the smallest useful handler: greets event.name, or the world.
+ * hello — the smallest useful handler: greets event.name (or the {name} of
+ * an HTTP route), or the world.
  */
 #include <stdio.h>
 
@@ -21,9 +22,14 @@ int hello(faas_ctx *ctx, const cJSON *event, cJSON **result)
 	if (result == NULL)
 		return faas_ctx_error(ctx, "BadInput", "no result slot");
 
-	/* A null event, a non-object and a non-string name all mean "world":
-	 * the handler should be callable with no event at all. */
+	/* The name comes from {"name": ...} or, behind an HTTP trigger, from the
+	 * route's {name} path parameter. A null event, a non-object and a
+	 * non-string name all mean "world": the handler should be callable with
+	 * no event at all. */
 	field = cJSON_GetObjectItemCaseSensitive(event, "name");
+	if (!cJSON_IsString(field))
+		field = cJSON_GetObjectItemCaseSensitive(
+			cJSON_GetObjectItemCaseSensitive(event, "pathParameters"), "name");
 	if (cJSON_IsString(field) && field->valuestring != NULL)
 		name = field->valuestring;
 
