@@ -829,7 +829,9 @@ static void invoke_route(faas__http_exchange *x, faas_runtime *rt, const faas__h
 	}
 	/* Lambda hands an empty payload to the function as is; the nearest
 	 * JSON value to "nothing" is null. */
-	rc = faas__invoke(rt, name, NULL, r->body_len ? r->body : NULL, r->body_len,
+	/* The client's body is not trusted: it is checked here, so bad JSON is a
+	 * 400 rather than an activation. */
+	rc = faas__invoke(rt, name, NULL, r->body_len ? r->body : NULL, r->body_len, 0,
 			  c ? on_invoke_done : on_event_done, c, &ctx);
 	if (rc != 0) {
 		invoke_call_free(c);

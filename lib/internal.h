@@ -294,9 +294,13 @@ struct faas_runtime {
 };
 
 /* faas_invoke with the in-flight ctx handed back (borrowed until the callback
- * has run) so a trigger can cancel it, e.g. when an HTTP client goes away. */
+ * has run) so a trigger can cancel it, e.g. when an HTTP client goes away.
+ * FAAS__JSON_TRUSTED marks json text that libfaas wrote itself: a worker
+ * parses it, instead of the loop checking it first. */
+#define FAAS__JSON_TRUSTED 0x1u
 int faas__invoke(faas_runtime *rt, const char *function, const cJSON *event, const char *json,
-		 size_t json_len, faas_invoke_cb cb, void *userdata, faas_ctx **ctx_out);
+		 size_t json_len, unsigned int flags, faas_invoke_cb cb, void *userdata,
+		 faas_ctx **ctx_out);
 /* Any thread: ask a call to stop (faas_ctx_cancelled() turns true). */
 void faas__ctx_cancel(faas_ctx *ctx);
 

@@ -285,7 +285,9 @@ int faas__rule_fire(faas_rule *rule, const cJSON *event, const char *json, size_
 	f->arg = arg;
 	rule->refs++;
 	rule->in_flight++;
-	rc = faas__invoke(t->rt, rule->function, event, json, json_len, on_fired, f, ctx_out);
+	/* Trigger events are written by libfaas itself. */
+	rc = faas__invoke(t->rt, rule->function, event, json, json_len, FAAS__JSON_TRUSTED, on_fired,
+			  f, ctx_out);
 	if (rc != 0) {
 		t->stats.errors++;
 		rule->in_flight--;
