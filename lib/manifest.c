@@ -197,6 +197,18 @@ static void finish_function(walk *w, const char *name, const cJSON *spec)
 
 /* ---- triggers ---- */
 
+/* After a trigger constructor: report its failure, or remember it for undo. */
+static int keep_trigger(walk *w, const char *path, int rc, faas_trigger *t)
+{
+	if (rc != 0)
+		return runtime_fail(w, path, rc);
+	if (remember((void ***)&w->triggers, &w->ntriggers, t) != 0) {
+		faas_trigger_free(t);
+		return faas__jread_fail(&w->r, path, "out of memory");
+	}
+	return 0;
+}
+
 static int walk_timer(walk *w, const char *name, const cJSON *spec, const char *path)
 {
 	faas__jread *r = &w->r;
@@ -230,13 +242,7 @@ static int walk_timer(walk *w, const char *name, const cJSON *spec, const char *
 	o.detail = detail_text;
 	rc = faas_trigger_timer_new(&t, w->rt, name, &o);
 	cJSON_free(detail_text);
-	if (rc != 0)
-		return runtime_fail(w, path, rc);
-	if (remember((void ***)&w->triggers, &w->ntriggers, t) != 0) {
-		faas_trigger_free(t);
-		return faas__jread_fail(r, path, "out of memory");
-	}
-	return 0;
+	return keep_trigger(w, path, rc, t);
 }
 
 static int read_file_events(walk *w, const cJSON *spec, const char *path, unsigned int *mask)
@@ -321,13 +327,7 @@ static int walk_file(walk *w, const char *name, const cJSON *spec, const char *p
 	o.batch_max = (unsigned int)batch;
 	o.queue_max = (unsigned int)queue;
 	rc = faas_trigger_file_new(&t, w->rt, name, &o);
-	if (rc != 0)
-		return runtime_fail(w, path, rc);
-	if (remember((void ***)&w->triggers, &w->ntriggers, t) != 0) {
-		faas_trigger_free(t);
-		return faas__jread_fail(r, path, "out of memory");
-	}
-	return 0;
+	return keep_trigger(w, path, rc, t);
 }
 
 static int walk_http(walk *w, const char *name, const cJSON *spec, const char *path)
@@ -359,13 +359,7 @@ static int walk_http(walk *w, const char *name, const cJSON *spec, const char *p
 	o.body_timeout_ms = (uint32_t)bto;
 	o.idle_timeout_ms = (uint32_t)ito;
 	rc = faas_trigger_http_new(&t, w->rt, name, &o);
-	if (rc != 0)
-		return runtime_fail(w, path, rc);
-	if (remember((void ***)&w->triggers, &w->ntriggers, t) != 0) {
-		faas_trigger_free(t);
-		return faas__jread_fail(r, path, "out of memory");
-	}
-	return 0;
+	return keep_trigger(w, path, rc, t);
 }
 
 static int walk_trigger(walk *w, const char *name, const cJSON *spec)
