@@ -226,6 +226,11 @@ static void log_append(faas_ctx *ctx, const char *line, size_t len)
 	pthread_mutex_unlock(&ctx->log_mu);
 }
 
+void faas__ctx_log_line(faas_ctx *ctx, const char *line, size_t len)
+{
+	log_append(ctx, line, len);
+}
+
 void faas_log(faas_ctx *ctx, const char *fmt, ...)
 {
 	char stack[FAAS__LOG_LINE_STACK];

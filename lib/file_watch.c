@@ -17,6 +17,9 @@
 #include "faas/trigger.h"
 #include "file_watch.h"
 
+/* The largest inotify event: its header and a name of NAME_MAX bytes. */
+#define FW_EVENT_MAX (sizeof(struct inotify_event) + NAME_MAX + 1)
+
 #define DIR_MASK                                                                                 \
 	(IN_CREATE | IN_MOVED_TO | IN_MOVED_FROM | IN_MODIFY | IN_CLOSE_WRITE | IN_DELETE |      \
 	 IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR | IN_EXCL_UNLINK)
@@ -375,8 +378,7 @@ static void handle(faas__fw *fw, const struct inotify_event *ev)
 	char key[PATH_MAX + 1];
 	bool is_dir = (ev->mask & IN_ISDIR) != 0;
 	faas__fw_watch *w;
-	size_t len;
-	int n;
+	size_t len, rlen, nlen;
 
 	if (ev->mask & IN_Q_OVERFLOW) {
 		fw->cb(fw->arg, FAAS__FW_OVERFLOW, "", NULL);
@@ -396,13 +398,23 @@ static void handle(faas__fw *fw, const struct inotify_event *ev)
 	}
 	if (fw->file_mode && strcmp(ev->name, fw->name) != 0)
 		return;
-	n = w->rel[0] ? snprintf(key, PATH_MAX, "%s/%s%s", w->rel, ev->name, is_dir ? "/" : "")
-		      : snprintf(key, PATH_MAX, "%s%s", ev->name, is_dir ? "/" : "");
-	if (n < 0 || n >= PATH_MAX) {
+	/* Joined by hand, not by snprintf: this is on every event's way to a
+	 * handler, and the formatter's code is large and cold by then. */
+	rlen = strlen(w->rel);
+	nlen = strlen(ev->name);
+	len = (rlen ? rlen + 1 : 0) + nlen + (is_dir ? 1 : 0);
+	if (len >= PATH_MAX) {
 		report_error(fw);
 		return;
 	}
-	len = (size_t)n;
+	if (rlen) {
+		memcpy(key, w->rel, rlen);
+		key[rlen++] = '/';
+	}
+	memcpy(key + rlen, ev->name, nlen);
+	if (is_dir)
+		key[rlen + nlen++] = '/';
+	key[rlen + nlen] = '\0';
 	if (fw->move_pending && !((ev->mask & IN_MOVED_TO) && ev->cookie == fw->move_cookie))
 		flush_move(fw);
 
@@ -460,6 +472,12 @@ void faas__fw_read(faas__fw *fw)
 				break;
 			handle(fw, ev);
 		}
+		/* A read with room to spare took all the kernel had: the poll calls
+		 * again for what comes later, so save the system call that would
+		 * only say EAGAIN. Unless a rename's first half waits for its
+		 * second. */
+		if ((size_t)n <= sizeof(fw->buf) - FW_EVENT_MAX && !fw->move_pending)
+			break;
 	}
 	/* The kernel queues a rename's two halves together; one left alone at
 	 * the end of what was read has no partner coming. */

@@ -55,13 +55,13 @@ typedef struct faas__fw {
 	int root_wd;
 	faas__fw_watch *watches; /* sorted by wd */
 	size_t n, cap;
+	faas__fw_cb cb;
+	void *arg;
 	/* The last IN_MOVED_FROM, waiting for an IN_MOVED_TO with its cookie. */
 	bool move_pending;
 	bool move_is_dir;
 	uint32_t move_cookie;
-	char move_key[PATH_MAX + 1];
-	faas__fw_cb cb;
-	void *arg;
+	char move_key[PATH_MAX + 1]; /* after the fields every event uses */
 	_Alignas(8) char buf[FAAS__FILE_READ_BUF];
 } faas__fw;
 

@@ -1,7 +1,9 @@
 /* The function registry: option checks, loading handlers, lookup, unregister. */
 #include <dlfcn.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "internal.h"
 
@@ -45,11 +47,49 @@ static int check_options(faas_runtime *rt, const char *name, const faas_fn_optio
 	if (memory_mb < FAAS_MIN_MEMORY_MB || memory_mb > FAAS_MAX_MEMORY_MB)
 		return faas__fail(rt, FAAS_EINVAL, "%s: memory_mb: expected %u..%u, got %u",
 				  name, FAAS_MIN_MEMORY_MB, FAAS_MAX_MEMORY_MB, memory_mb);
-	if (o->isolation != FAAS_ISOLATION_THREAD && o->isolation != FAAS_ISOLATION_INLINE)
+	if (o->isolation != FAAS_ISOLATION_THREAD && o->isolation != FAAS_ISOLATION_INLINE &&
+	    o->isolation != FAAS_ISOLATION_PROCESS)
 		return faas__fail(rt, FAAS_EINVAL,
-				  "%s: isolation: expected FAAS_ISOLATION_THREAD or "
-				  "FAAS_ISOLATION_INLINE, got %d",
+				  "%s: isolation: expected FAAS_ISOLATION_THREAD, "
+				  "FAAS_ISOLATION_INLINE or FAAS_ISOLATION_PROCESS, got %d",
 				  name, (int)o->isolation);
+	if (o->isolation == FAAS_ISOLATION_PROCESS) {
+		unsigned int max = o->process_max_workers;
+
+		if (o->handler)
+			return faas__fail(rt, FAAS_EINVAL,
+					  "%s: isolation process needs library and symbol, not a "
+					  "static handler",
+					  name);
+		if (max > FAAS_MAX_PROCESS_WORKERS)
+			return faas__fail(rt, FAAS_EINVAL,
+					  "%s: process_max_workers: expected 0..%u, got %u", name,
+					  FAAS_MAX_PROCESS_WORKERS, max);
+		if (max == 0)
+			max = o->max_concurrency ? o->max_concurrency
+						 : FAAS_DEFAULT_PROCESS_MAX_WORKERS;
+		if (max > FAAS_MAX_PROCESS_WORKERS)
+			max = FAAS_MAX_PROCESS_WORKERS;
+		if (o->process_min_workers > max)
+			return faas__fail(rt, FAAS_EINVAL,
+					  "%s: process_min_workers: expected 0..%u, got %u", name,
+					  max, o->process_min_workers);
+		if (o->process_seccomp != FAAS_SECCOMP_OFF && o->process_seccomp != FAAS_SECCOMP_ERROR &&
+		    o->process_seccomp != FAAS_SECCOMP_KILL)
+			return faas__fail(rt, FAAS_EINVAL,
+					  "%s: process_seccomp: expected FAAS_SECCOMP_OFF, _ERROR or "
+					  "_KILL, got %d",
+					  name, (int)o->process_seccomp);
+#if !defined(__linux__) || !(defined(__x86_64__) || defined(__aarch64__))
+		if (o->process_seccomp != FAAS_SECCOMP_OFF)
+			return faas__fail(rt, FAAS_ENOTSUP,
+					  "%s: process_seccomp: not supported on this platform", name);
+#endif
+		if (o->process_prewarm > max)
+			return faas__fail(rt, FAAS_EINVAL,
+					  "%s: process_prewarm: expected 0..%u, got %u", name, max,
+					  o->process_prewarm);
+	}
 	if (!o->handler && !o->library)
 		return faas__fail(rt, FAAS_EINVAL, "%s: set either handler or library", name);
 	if (o->handler && o->library)
@@ -167,6 +207,17 @@ int faas_fn_register(faas_fn **out, faas_runtime *rt, const char *name,
 	}
 	if (o->handler) {
 		fn->handler = o->handler;
+	} else if (fn->isolation == FAAS_ISOLATION_PROCESS) {
+		/* The handler's code never runs in the host: the workers load it.
+		 * What the host can check without running it is that it exists. */
+		if (access(o->library, R_OK) != 0) {
+			rc = faas__fail(rt, FAAS_ELOAD, "cannot load %s: %s", o->library,
+					strerror(errno));
+			goto fail;
+		}
+		rc = faas__proc_pool_new(&fn->proc, rt, fn, o);
+		if (rc != 0)
+			goto fail;
 	} else {
 		rc = load_handler(fn, rt, o);
 		if (rc != 0)
@@ -227,6 +278,8 @@ static void unlink_fn(faas_runtime *rt, faas_fn *fn)
 	if (fn->lib)
 		faas__lib_unregister_fn(rt, fn->lib);
 	fn->rt = NULL;
+	faas__proc_pool_close(fn->proc);
+	fn->proc = NULL;
 	faas__fn_release(fn);
 }
 
@@ -266,6 +319,8 @@ bool faas_fn_warm(const faas_fn *fn)
 {
 	if (!fn)
 		return false;
+	if (fn->proc)
+		return faas__proc_warm(fn->proc);
 	return fn->lib ? atomic_load(&fn->lib->warm) : atomic_load(&fn->static_warm);
 }
 

@@ -42,6 +42,7 @@
 #define FAAS__ERR_CANCELED "Runtime.Canceled"
 #define FAAS__ERR_INTERNAL "Runtime.InternalError"
 #define FAAS__ERR_DEFAULT "Error"
+#define FAAS__ERR_EXIT "Runtime.ExitError"
 
 /* ---- time (clock.c is too small a concern: these live in activation.c) ---- */
 uint64_t faas__now_ns(void);      /* CLOCK_MONOTONIC */
@@ -103,6 +104,7 @@ struct faas_fn {
 	bool enabled;
 	atomic_bool static_warm; /* static handlers: only the first call is cold */
 	unsigned int in_flight; /* loop thread */
+	struct faas__proc_pool *proc; /* process isolation: its worker pool */
 	faas_fn_stats stats;    /* loop thread; in_flight is filled on read */
 	struct faas_fn *next;   /* registry list (loop thread) */
 };
@@ -174,6 +176,7 @@ struct faas_ctx {
 	uint64_t bytes_in, bytes_out;
 
 	/* worker side */
+	void *proc_worker; /* process isolation: the worker running it (loop) */
 	pthread_t thread;
 	bool retired;
 
@@ -248,6 +251,27 @@ void faas__pool_counts(faas__pool *pool, unsigned int *threads, unsigned int *st
 /* Stop idle threads, wait for every thread that is not stuck, drop the
  * runtime's reference and return the calls finished but not yet taken. */
 faas_ctx *faas__pool_shutdown(faas__pool *pool);
+
+/* ---- process executor (executor_process.c) ---- */
+typedef struct faas__proc_pool faas__proc_pool;
+/* Create fn's worker pool and start its prewarmed workers (loop thread). */
+int faas__proc_pool_new(faas__proc_pool **out, faas_runtime *rt, faas_fn *fn,
+			const faas_fn_options *o);
+/* The function is unregistered: stop idle workers now, busy ones after their
+ * call; the pool frees itself once its last handle closed. */
+void faas__proc_pool_close(faas__proc_pool *pool);
+/* Give ctx to a worker. 0, FAAS_EBUSY (every worker busy, none may be added)
+ * or FAAS_ESYSTEM/FAAS_ENOMEM; on error ctx is untouched. */
+int faas__proc_submit(faas__proc_pool *pool, faas_ctx *ctx);
+/* Deadline or cancel: kill ctx's worker and take the call back. */
+bool faas__proc_abandon(faas_ctx *ctx, bool *was_running);
+bool faas__proc_warm(const faas__proc_pool *pool);
+/* Loop: a process call ended; complete it like a finished thread call (type
+ * NULL: ctx holds the outcome) or with this status and error. */
+void faas__call_complete(faas_runtime *rt, faas_ctx *ctx, faas_status status, const char *type,
+			 const char *msg);
+/* Append one line of handler output to the call's bounded log. */
+void faas__ctx_log_line(faas_ctx *ctx, const char *line, size_t len);
 
 /* ---- deadline heap (invoke.c) and runtime internals (runtime.c) ---- */
 typedef struct faas__heap {

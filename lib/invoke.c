@@ -322,6 +322,31 @@ static void complete_abandoned(faas_runtime *rt, faas_ctx *ctx, faas_status stat
 		atomic_fetch_sub(&ctx->fn->lib->running, 1); /* it never ran */
 }
 
+void faas__call_complete(faas_runtime *rt, faas_ctx *ctx, faas_status status, const char *type,
+			 const char *msg)
+{
+	bool rearm = ctx->heap_index == 0;
+
+	heap_remove(&rt->deadlines, ctx);
+	if (type)
+		record_started(rt, ctx, status, type, msg, false);
+	else
+		complete_finished(rt, ctx);
+	/* Called from a worker's callbacks: the caller's callback runs on the
+	 * next loop turn, never inside the executor's bookkeeping. */
+	deliver_later(rt, ctx);
+	if (rearm && !rt->freeing)
+		deadline_arm(rt);
+}
+
+/* Take a call back from whichever executor runs it (deadline or cancel). */
+static bool executor_abandon(faas_runtime *rt, faas_ctx *ctx, bool *was_running)
+{
+	if (ctx->fn->isolation == FAAS_ISOLATION_PROCESS)
+		return faas__proc_abandon(ctx, was_running);
+	return faas__pool_abandon(rt->pool, ctx, was_running);
+}
+
 /* Throttled and rejected calls never start: an activation, no usage record. */
 static void complete_unstarted(faas_runtime *rt, faas_ctx *ctx, faas_status status,
 			       const char *type, const char *msg)
@@ -392,7 +417,7 @@ void faas__on_deadline(uv_timer_t *t)
 			if (heap_push(&rt->deadlines, ctx) == 0)
 				continue;
 		}
-		if (faas__pool_abandon(rt->pool, ctx, &was_running)) {
+		if (executor_abandon(rt, ctx, &was_running)) {
 			complete_abandoned(rt, ctx, FAAS_STATUS_TIMEOUT, was_running);
 			deliver(rt, ctx);
 		}
@@ -409,7 +434,7 @@ void faas__cancel_all(faas_runtime *rt)
 	while (ctx) {
 		faas_ctx *next = ctx->next;
 
-		if (faas__pool_abandon(rt->pool, ctx, &was_running)) {
+		if (executor_abandon(rt, ctx, &was_running)) {
 			heap_remove(&rt->deadlines, ctx);
 			complete_abandoned(rt, ctx, FAAS_STATUS_INTERNAL_ERROR, was_running);
 			deliver_later(rt, ctx);
@@ -470,7 +495,7 @@ static int prepare_event(faas_runtime *rt, faas_ctx *ctx, const cJSON *event, co
 	const char *text;
 	size_t len;
 
-	if (json && (flags & FAAS__JSON_TRUSTED) && fn->isolation == FAAS_ISOLATION_THREAD) {
+	if (json && (flags & FAAS__JSON_TRUSTED) && fn->isolation != FAAS_ISOLATION_INLINE) {
 		/* Text libfaas wrote is valid JSON: leave the parse to the worker
 		 * and keep the loop free. */
 		ctx->bytes_in = json_len;
@@ -613,9 +638,33 @@ static void start(faas_runtime *rt, faas_ctx *ctx)
 				   "out of memory arming the deadline");
 		return;
 	}
+	if (fn->isolation == FAAS_ISOLATION_PROCESS) {
+		int rc = faas__proc_submit(fn->proc, ctx);
+
+		if (rc != 0) {
+			char msg[FAAS__ERRMSG_SIZE];
+
+			heap_remove(&rt->deadlines, ctx);
+			inflight_unlink(rt, ctx);
+			if (rc == FAAS_EBUSY) {
+				snprintf(msg, sizeof(msg),
+					 "Rate Exceeded. (every process worker of %s is busy)",
+					 fn->name);
+				complete_unstarted(rt, ctx, FAAS_STATUS_THROTTLED,
+						   FAAS__ERR_THROTTLED, msg);
+			} else {
+				snprintf(msg, sizeof(msg), "%s", faas_runtime_last_error(rt));
+				complete_unstarted(rt, ctx, FAAS_STATUS_INTERNAL_ERROR,
+						   FAAS__ERR_INTERNAL, msg);
+			}
+			deadline_arm(rt);
+			return;
+		}
+	}
 	if (ctx->heap_index == 0)
 		deadline_arm(rt);
-	faas__pool_submit(rt->pool, ctx);
+	if (fn->isolation != FAAS_ISOLATION_PROCESS)
+		faas__pool_submit(rt->pool, ctx);
 }
 
 int faas__invoke(faas_runtime *rt, const char *function, const cJSON *event, const char *json,

@@ -29,7 +29,9 @@ static const char *const fn_keys[] = {"library", "symbol", "version", "timeout_m
 				      "memory_mb", "max_concurrency", "isolation",
 				      "payload_limit", "result_limit", "prewarm",
 				      "keep_warm_ms", "state_namespace", "budget_usd",
-				      "enabled", NULL};
+				      "enabled", "process_min_workers", "process_max_workers",
+				      "process_prewarm", "process_idle_ms", "process_seccomp",
+				      NULL};
 static const char *const timer_keys[] = {"type", "interval_ms", "once_after_ms", "cron",
 					 "local_time", "allow_overlap", "detail", NULL};
 static const char *const file_keys[] = {"type", "path", "recursive", "events", "glob",
@@ -109,9 +111,31 @@ static int read_isolation(walk *w, const cJSON *spec, const char *path, faas_iso
 		*out = FAAS_ISOLATION_THREAD;
 	else if (strcmp(iso, "inline") == 0)
 		*out = FAAS_ISOLATION_INLINE;
+	else if (strcmp(iso, "process") == 0)
+		*out = FAAS_ISOLATION_PROCESS;
 	else
 		return faas__jread_fail(&w->r, faas__jpath(buf, path, "isolation"),
-					"expected \"thread\" or \"inline\", got \"%s\"", iso);
+					"expected \"thread\" or \"inline\" or \"process\", got \"%s\"",
+					iso);
+	return 0;
+}
+
+static int read_seccomp(walk *w, const cJSON *spec, const char *path, faas_seccomp *out)
+{
+	const char *v = NULL;
+	char buf[FAAS__JSON_PATH_MAX];
+
+	if (faas__jread_string(&w->r, spec, path, "process_seccomp", 16, &v) != 0 || !v)
+		return w->r.rc;
+	if (strcmp(v, "off") == 0)
+		*out = FAAS_SECCOMP_OFF;
+	else if (strcmp(v, "error") == 0)
+		*out = FAAS_SECCOMP_ERROR;
+	else if (strcmp(v, "kill") == 0)
+		*out = FAAS_SECCOMP_KILL;
+	else
+		return faas__jread_fail(&w->r, faas__jpath(buf, path, "process_seccomp"),
+					"expected \"off\", \"error\" or \"kill\", got \"%s\"", v);
 	return 0;
 }
 
@@ -121,6 +145,7 @@ static int walk_function(walk *w, const char *name, const cJSON *spec, const cJS
 	faas_fn_options o = FAAS_FN_OPTIONS_INIT;
 	char path[FAAS__JSON_PATH_MAX], buf[FAAS__JSON_PATH_MAX], lib[PATH_MAX];
 	uint64_t timeout = 0, memory = 0, conc = 0, payload = 0, result = 0, keep = 0;
+	uint64_t pmin = 0, pmax = 0, pwarm = 0, pidle = 0;
 	const char *library = NULL;
 	double budget = 0;
 	bool enabled = true;
@@ -151,6 +176,11 @@ static int walk_function(walk *w, const char *name, const cJSON *spec, const cJS
 	faas__jread_bool(r, spec, path, "prewarm", &o.prewarm);
 	faas__jread_uint(r, spec, path, "keep_warm_ms", 0, FAAS__MANIFEST_MAX_MS, &keep);
 	faas__jread_string(r, spec, path, "state_namespace", FAAS__NAME_MAX, &o.state_namespace);
+	faas__jread_uint(r, spec, path, "process_min_workers", 0, FAAS_MAX_PROCESS_WORKERS, &pmin);
+	faas__jread_uint(r, spec, path, "process_max_workers", 0, FAAS_MAX_PROCESS_WORKERS, &pmax);
+	faas__jread_uint(r, spec, path, "process_prewarm", 0, FAAS_MAX_PROCESS_WORKERS, &pwarm);
+	faas__jread_uint(r, spec, path, "process_idle_ms", 0, UINT32_MAX, &pidle);
+	read_seccomp(w, spec, path, &o.process_seccomp);
 	faas__jread_double(r, spec, path, "budget_usd", 0, 1e12, &budget);
 	/* Checked here, applied by finish_function() once nothing can fail. */
 	faas__jread_bool(r, spec, path, "enabled", &enabled);
@@ -171,6 +201,10 @@ static int walk_function(walk *w, const char *name, const cJSON *spec, const cJS
 	o.payload_limit = (size_t)payload;
 	o.result_limit = (size_t)result;
 	o.keep_warm_ms = (uint32_t)keep;
+	o.process_min_workers = (unsigned int)pmin;
+	o.process_max_workers = (unsigned int)pmax;
+	o.process_prewarm = (unsigned int)pwarm;
+	o.process_idle_ms = (uint32_t)pidle;
 	rc = faas_fn_register(NULL, w->rt, name, &o);
 	if (rc != 0)
 		return runtime_fail(w, path, rc);

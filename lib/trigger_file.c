@@ -10,8 +10,10 @@
  * event and the scan of a new directory both seeing a file) is folded too, so
  * a file written in one go gives one record. The debounce window is fixed
  * from the first record of a batch, not restarted by later ones, so a busy
- * directory cannot postpone delivery forever. At most batch_max records go in
- * one invocation; the rest go in the next, on the next loop iteration.
+ * directory cannot postpone delivery forever. With debounce_ms 0 there is no
+ * window: what one wake-up read is delivered from that same callback. At most
+ * batch_max records go in one invocation; the rest go in the next, on the
+ * next loop iteration.
  * Records beyond queue_max, and kernel queue overflows, count in
  * stats.dropped.
  *
@@ -66,6 +68,13 @@
 /* First size of the pending records' index; it doubles with the queue. */
 #define FAAS__FILE_BUCKETS_MIN 64u
 
+/* "YYYY-MM-DDTHH:MM:SS" and its NUL, with room for odd years. */
+#define FAAS__FILE_TIME_SIZE 40u
+/* The event text's buffer starts at this size and, once a large batch made
+ * it grow past FAAS__FILE_TEXT_KEEP, is given back after the delivery. */
+#define FAAS__FILE_TEXT_START 4096u
+#define FAAS__FILE_TEXT_KEEP (64u * 1024u)
+
 #define KIND_LOST FAAS__FW_LOST
 
 typedef struct frec {
@@ -81,7 +90,9 @@ typedef struct frec {
 
 typedef struct file_trigger {
 	faas_trigger base; /* first: the core casts */
-	faas__fw fw;
+	/* The fields an event goes through come first and the big buffers
+	 * (dropped_key, fw) last: a trigger that has been quiet is cold, and
+	 * fewer pages touched means fewer misses on the way to the handler. */
 	char *glob;
 	unsigned int events;
 	uint32_t debounce_ms;
@@ -99,15 +110,28 @@ typedef struct file_trigger {
 	size_t count;
 	frec **buckets; /* pending records by key */
 	size_t nbuckets;
+	bool reading;   /* inside on_readable: with no debounce, it delivers */
+
+	/* The last second formatted into an eventTime, and its text. */
+	int64_t when_s;
+	char when_text[FAAS__FILE_TIME_SIZE];
+	size_t when_len;
+
+	/* The event being written (see deliver). */
+	char *text;
+	size_t text_len, text_cap;
+	bool text_failed; /* out of memory since the last mark */
+
+	unsigned int inflight;   /* invocations fired and not yet done */
+	unsigned int chain_gen;  /* generation of the chain they belong to */
+	uint64_t quiet_until_ns; /* records before this still belong to it */
 
 	/* The last key dropped at a full queue, so that one change is counted once. */
 	bool dropped_valid;
 	size_t dropped_hash;
 	char dropped_key[PATH_MAX];
 
-	unsigned int inflight;   /* invocations fired and not yet done */
-	unsigned int chain_gen;  /* generation of the chain they belong to */
-	uint64_t quiet_until_ns; /* records before this still belong to it */
+	faas__fw fw; /* last: it ends in its read buffer */
 } file_trigger;
 
 int faas_file_options_init(faas_file_options *opts, unsigned int version)
@@ -263,6 +287,10 @@ static void enqueue(file_trigger *ft, unsigned int kind, const char *key, const 
 		ft->head = r;
 	ft->tail = r;
 	ft->count++;
+	/* Without a debounce window, on_readable delivers as soon as it has
+	 * read everything: no timer, no extra loop turn. */
+	if (ft->debounce_ms == 0 && ft->reading)
+		return;
 	if (!uv_is_active((uv_handle_t *)&ft->debounce))
 		uv_timer_start(&ft->debounce, on_debounce, ft->debounce_ms, 0);
 }
@@ -275,6 +303,7 @@ static bool wanted(const file_trigger *ft, unsigned int kind, const char *key)
 }
 
 static void on_rearm(uv_timer_t *h);
+static void deliver(file_trigger *ft);
 
 static void on_change(void *arg, unsigned int kind, const char *key, const char *old_key)
 {
@@ -320,8 +349,13 @@ static void on_readable(uv_poll_t *h, int status, int events)
 		uv_poll_stop(h);
 		return;
 	}
-	if (!ft->stopped)
-		faas__fw_read(&ft->fw);
+	if (ft->stopped)
+		return;
+	ft->reading = true;
+	faas__fw_read(&ft->fw);
+	ft->reading = false;
+	if (ft->head && !uv_is_active((uv_handle_t *)&ft->debounce))
+		deliver(ft);
 }
 
 static void on_rearm(uv_timer_t *h)
@@ -374,39 +408,223 @@ static double entry_size(const file_trigger *ft, const frec *r)
 	return (double)st.st_size;
 }
 
-static cJSON *record_json(const file_trigger *ft, const frec *r)
+/* Two digits of v (< 100). */
+static char *put2(char *p, unsigned int v)
 {
-	char when[64];
-	time_t secs = (time_t)(r->wall_us / 1000000u);
-	double size = entry_size(ft, r);
-	cJSON *item = cJSON_CreateObject(), *file, *s3, *bucket, *object;
-	struct tm tm;
-	bool ok;
+	p[0] = (char)('0' + v / 10);
+	p[1] = (char)('0' + v % 10);
+	return p + 2;
+}
 
-	gmtime_r(&secs, &tm);
-	snprintf(when, sizeof(when), "%04d-%02d-%02dT%02d:%02d:%02d.%03uZ", tm.tm_year + 1900,
-		 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-		 (unsigned int)(r->wall_us / 1000u % 1000u));
-	ok = item && cJSON_AddStringToObject(item, "eventVersion", "2.1") &&
-	     cJSON_AddStringToObject(item, "eventSource", "libfaas:file") &&
-	     cJSON_AddStringToObject(item, "eventTime", when) &&
-	     cJSON_AddStringToObject(item, "eventName", event_name(r->kind)) &&
-	     (file = cJSON_AddObjectToObject(item, "file")) &&
-	     cJSON_AddStringToObject(file, "root", ft->fw.path) &&
-	     cJSON_AddStringToObject(file, "key", r->key) &&
-	     (!r->old_key || cJSON_AddStringToObject(file, "oldKey", r->old_key)) &&
-	     (size < 0 || cJSON_AddNumberToObject(file, "size", size)) &&
-	     (s3 = cJSON_AddObjectToObject(item, "s3")) &&
-	     (bucket = cJSON_AddObjectToObject(s3, "bucket")) &&
-	     cJSON_AddStringToObject(bucket, "name", ft->base.name) &&
-	     (object = cJSON_AddObjectToObject(s3, "object")) &&
-	     cJSON_AddStringToObject(object, "key", r->key) &&
-	     (size < 0 || cJSON_AddNumberToObject(object, "size", size));
-	if (!ok) {
-		cJSON_Delete(item);
-		return NULL;
+/* "YYYY-MM-DDTHH:MM:SS" (UTC) of at_s into out, without gmtime_r (glibc's
+ * time zone lock) or snprintf: this runs on the way to a handler, on a cold
+ * cache. Days to a civil date by H. Hinnant's algorithm. */
+static void format_second(char out[FAAS__FILE_TIME_SIZE], int64_t at_s)
+{
+	int64_t days = at_s / 86400, secs = at_s % 86400, era, y;
+	unsigned int doe, yoe, doy, mp, d, m;
+	char *p = out;
+
+	if (secs < 0) {
+		secs += 86400;
+		days--;
 	}
-	return item;
+	days += 719468;
+	era = (days >= 0 ? days : days - 146096) / 146097;
+	doe = (unsigned int)(days - era * 146097);
+	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	y = (int64_t)yoe + era * 400;
+	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	mp = (5 * doy + 2) / 153;
+	d = doy - (153 * mp + 2) / 5 + 1;
+	m = mp < 10 ? mp + 3 : mp - 9;
+	y += m <= 2;
+	if (y < 0 || y > 9999) {
+		snprintf(out, FAAS__FILE_TIME_SIZE, "%04lld-%02u-%02uT%02u:%02u:%02u", (long long)y,
+			 m, d, (unsigned int)(secs / 3600), (unsigned int)(secs / 60 % 60),
+			 (unsigned int)(secs % 60));
+		return;
+	}
+	p = put2(p, (unsigned int)(y / 100));
+	p = put2(p, (unsigned int)(y % 100));
+	*p++ = '-';
+	p = put2(p, m);
+	*p++ = '-';
+	p = put2(p, d);
+	*p++ = 'T';
+	p = put2(p, (unsigned int)(secs / 3600));
+	*p++ = ':';
+	p = put2(p, (unsigned int)(secs / 60 % 60));
+	*p++ = ':';
+	p = put2(p, (unsigned int)(secs % 60));
+	*p = '\0';
+}
+
+/* ---- the event's text ----
+ *
+ * The event is written as JSON text, not built with cJSON: the invocation
+ * path would print a cJSON event to size it, and cJSON prints every number
+ * through "%1.15g" and a sscanf round trip, which on a cold cache costs more
+ * than the whole dispatch. An inline handler gets the text parsed (the same
+ * tree as before); a worker gets the text as it is. Strings are escaped as
+ * cJSON prints them, so the text is the one cJSON_PrintUnformatted would give
+ * and the event's size (bytes_in, the payload limit) is unchanged. */
+
+static bool text_reserve(file_trigger *ft, size_t more)
+{
+	size_t cap = ft->text_cap ? ft->text_cap : FAAS__FILE_TEXT_START;
+	char *grown;
+
+	if (ft->text_failed)
+		return false;
+	if (ft->text && ft->text_len + more <= ft->text_cap)
+		return true;
+	while (cap < ft->text_len + more) {
+		if (cap > SIZE_MAX / 2) {
+			ft->text_failed = true;
+			return false;
+		}
+		cap *= 2;
+	}
+	grown = realloc(ft->text, cap);
+	if (!grown) {
+		ft->text_failed = true;
+		return false;
+	}
+	ft->text = grown;
+	ft->text_cap = cap;
+	return true;
+}
+
+static void put_raw(file_trigger *ft, const char *s, size_t len)
+{
+	if (!text_reserve(ft, len))
+		return;
+	memcpy(ft->text + ft->text_len, s, len);
+	ft->text_len += len;
+}
+
+#define PUT_LIT(ft, lit) put_raw((ft), (lit), sizeof(lit) - 1)
+
+/* s as a JSON string, escaped the way cJSON prints: \" \\ \b \f \n \r \t,
+ * \u00xx for the other control characters, every other byte as it is. */
+static void put_str(file_trigger *ft, const char *s)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t len = strlen(s);
+	char *p;
+
+	/* At most six bytes per input byte, and the quotes. */
+	if (len > (SIZE_MAX - 2) / 6 || !text_reserve(ft, len * 6 + 2))
+		return;
+	p = ft->text + ft->text_len;
+	*p++ = '"';
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c >= 32 && c != '"' && c != '\\') {
+			*p++ = (char)c;
+			continue;
+		}
+		*p++ = '\\';
+		switch (c) {
+		case '"':
+		case '\\':
+			*p++ = (char)c;
+			break;
+		case '\b':
+			*p++ = 'b';
+			break;
+		case '\f':
+			*p++ = 'f';
+			break;
+		case '\n':
+			*p++ = 'n';
+			break;
+		case '\r':
+			*p++ = 'r';
+			break;
+		case '\t':
+			*p++ = 't';
+			break;
+		default:
+			*p++ = 'u';
+			*p++ = '0';
+			*p++ = '0';
+			*p++ = hex[c >> 4];
+			*p++ = hex[c & 15];
+			break;
+		}
+	}
+	*p++ = '"';
+	ft->text_len = (size_t)(p - ft->text);
+}
+
+/* A size, in decimal: what cJSON prints for a whole number below 2^53. */
+static void put_size(file_trigger *ft, uint64_t v)
+{
+	char digits[24], *p = digits + sizeof(digits);
+
+	do {
+		*--p = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	put_raw(ft, p, (size_t)(digits + sizeof(digits) - p));
+}
+
+/* The record's eventTime, quoted; the second's text is cached, as records
+ * come in bursts. */
+static void put_when(file_trigger *ft, const frec *r)
+{
+	int64_t secs = (int64_t)(r->wall_us / 1000000u);
+	unsigned int ms = (unsigned int)(r->wall_us / 1000u % 1000u);
+	char tail[7];
+
+	if (secs != ft->when_s || ft->when_len == 0) {
+		format_second(ft->when_text, secs);
+		ft->when_s = secs;
+		ft->when_len = strlen(ft->when_text);
+	}
+	PUT_LIT(ft, "\"");
+	put_raw(ft, ft->when_text, ft->when_len);
+	tail[0] = '.';
+	tail[1] = (char)('0' + ms / 100);
+	put2(tail + 2, ms % 100);
+	tail[4] = 'Z';
+	tail[5] = '"';
+	put_raw(ft, tail, 6);
+}
+
+/* One record, in the order and shape the file trigger has always had. */
+static void put_record(file_trigger *ft, const frec *r)
+{
+	double size = entry_size(ft, r);
+
+	PUT_LIT(ft, "{\"eventVersion\":\"2.1\",\"eventSource\":\"libfaas:file\",\"eventTime\":");
+	put_when(ft, r);
+	PUT_LIT(ft, ",\"eventName\":");
+	put_str(ft, event_name(r->kind));
+	PUT_LIT(ft, ",\"file\":{\"root\":");
+	put_str(ft, ft->fw.path);
+	PUT_LIT(ft, ",\"key\":");
+	put_str(ft, r->key);
+	if (r->old_key) {
+		PUT_LIT(ft, ",\"oldKey\":");
+		put_str(ft, r->old_key);
+	}
+	if (size >= 0) {
+		PUT_LIT(ft, ",\"size\":");
+		put_size(ft, (uint64_t)size);
+	}
+	PUT_LIT(ft, "},\"s3\":{\"bucket\":{\"name\":");
+	put_str(ft, ft->base.name);
+	PUT_LIT(ft, "},\"object\":{\"key\":");
+	put_str(ft, r->key);
+	if (size >= 0) {
+		PUT_LIT(ft, ",\"size\":");
+		put_size(ft, (uint64_t)size);
+	}
+	PUT_LIT(ft, "}}}");
 }
 
 static void on_done(faas_rule *rule, const faas_activation *act, int err, void *arg)
@@ -422,7 +640,7 @@ static void on_done(faas_rule *rule, const faas_activation *act, int err, void *
 			faas__now_ns() + (uint64_t)FAAS__FILE_CHAIN_QUIET_MS * 1000000u;
 }
 
-static void fire_rules(file_trigger *ft, const cJSON *event, unsigned int gen)
+static void fire_rules(file_trigger *ft, const char *text, size_t len, unsigned int gen)
 {
 	faas_trigger *t = &ft->base;
 	bool chained = attributed(ft, faas__now_ns());
@@ -435,44 +653,80 @@ static void fire_rules(file_trigger *ft, const cJSON *event, unsigned int gen)
 			continue;
 		/* Counted first: an inline handler runs inside the call. */
 		ft->inflight++;
-		if (faas__rule_fire(r, event, NULL, 0, on_done, ft, NULL) != 0)
+		if (faas__rule_fire(r, NULL, text, len, on_done, ft, NULL) != 0)
 			ft->inflight--;
+	}
+}
+
+/* Fire one batch of pending records; more go on the next loop turn. */
+static void deliver(file_trigger *ft)
+{
+	unsigned int n = 0, gen = 0;
+	char *text;
+	size_t len, cap;
+
+	if (ft->stopped)
+		return;
+	ft->text_len = 0;
+	ft->text_failed = false;
+	PUT_LIT(ft, "{\"Records\":[");
+	while (ft->head && n < ft->batch_max) {
+		frec *r = queue_pop(ft);
+		size_t mark = ft->text_len;
+
+		if (r->gen >= FAAS__FILE_CHAIN_MAX) {
+			ft->base.stats.skipped++;
+		} else {
+			if (n > 0)
+				PUT_LIT(ft, ",");
+			put_record(ft, r);
+			if (ft->text_failed && mark > 0) {
+				/* Out of memory: this record is dropped, the ones
+				 * before it still go. */
+				ft->text_len = mark;
+				ft->text_failed = false;
+				ft->base.stats.dropped++;
+			} else if (!ft->text_failed) {
+				if (r->gen > gen)
+					gen = r->gen;
+				n++;
+			} else {
+				ft->base.stats.dropped++;
+			}
+		}
+		rec_free(r);
+	}
+	PUT_LIT(ft, "]}");
+	if (ft->text_failed) {
+		ft->base.stats.dropped += n;
+		n = 0;
+	}
+	if (ft->head)
+		uv_timer_start(&ft->debounce, on_debounce, 0, 0);
+	/* Taken from the trigger for the call: a handler running the loop may
+	 * deliver again, into a buffer of its own. */
+	text = ft->text;
+	len = ft->text_len;
+	cap = ft->text_cap;
+	ft->text = NULL;
+	ft->text_len = ft->text_cap = 0;
+	if (n > 0) {
+		ft->base.stats.fired++;
+		fire_rules(ft, text, len, gen);
+	}
+	/* The trigger's memory outlives this call even if a handler freed the
+	 * trigger: it goes after the handles' close callbacks. */
+	if (!ft->text && cap <= FAAS__FILE_TEXT_KEEP) {
+		ft->text = text;
+		ft->text_cap = cap;
+	} else {
+		free(text);
 	}
 }
 
 static void on_debounce(uv_timer_t *h)
 {
-	file_trigger *ft = h->data;
-	cJSON *event, *records;
-	unsigned int n = 0, gen = 0;
-
-	if (ft->stopped)
-		return;
-	event = cJSON_CreateObject();
-	records = event ? cJSON_AddArrayToObject(event, "Records") : NULL;
-	while (ft->head && n < ft->batch_max) {
-		frec *r = queue_pop(ft);
-		cJSON *item;
-
-		if (r->gen >= FAAS__FILE_CHAIN_MAX) {
-			ft->base.stats.skipped++;
-		} else if (!records || !(item = record_json(ft, r))) {
-			ft->base.stats.dropped++;
-		} else {
-			cJSON_AddItemToArray(records, item);
-			if (r->gen > gen)
-				gen = r->gen;
-			n++;
-		}
-		rec_free(r);
-	}
-	if (ft->head)
-		uv_timer_start(&ft->debounce, on_debounce, 0, 0);
-	if (n > 0) {
-		ft->base.stats.fired++;
-		fire_rules(ft, event, gen);
-	}
-	cJSON_Delete(event);
+	deliver(h->data);
 }
 
 /* ---- lifetime ---- */
@@ -484,6 +738,9 @@ static void release(file_trigger *ft)
 	free(ft->buckets);
 	ft->buckets = NULL;
 	ft->nbuckets = 0;
+	free(ft->text);
+	ft->text = NULL;
+	ft->text_len = ft->text_cap = 0;
 	faas__fw_free(&ft->fw);
 }
 

@@ -29,6 +29,8 @@
 #define TIMER_MISSED_COUNT_MAX 10000u
 
 #define RESOURCE_PREFIX "libfaas:timer/"
+/* Room for "YYYY-MM-DDTHH:MM:SSZ" with any 64-bit year. */
+#define TIME_TEXT_SIZE 40u
 
 typedef struct timer_trigger {
 	faas_trigger base; /* first: the core casts between the two */
@@ -46,6 +48,14 @@ typedef struct timer_trigger {
 	cJSON *detail;
 	faas__idgen ids;
 	char resource[sizeof(RESOURCE_PREFIX) + FAAS__NAME_MAX];
+	/* The event, built once: a fire only rewrites its id and time, in place
+	 * (see prepare_event). NULL if building it failed; fires retry. */
+	cJSON *ev;
+	char *ev_id;       /* the "id" string's buffer: 36 characters */
+	char *ev_time;     /* the "time" string's buffer: TIME_TEXT_SIZE bytes */
+	int64_t ev_at;     /* the second ev_time shows; INT64_MIN for none yet */
+	bool ev_ready;     /* ev_id is fresh: no fire has used it */
+	bool ev_busy;      /* rules are being fired with ev (a handler may be reading it) */
 } timer_trigger;
 
 int faas_timer_options_init(faas_timer_options *opts, unsigned int version)
@@ -78,28 +88,105 @@ static void event_id(timer_trigger *tt, char out[37])
 	out[j] = '\0';
 }
 
-static cJSON *build_event(timer_trigger *tt, int64_t at_s)
+/* at_s as "YYYY-MM-DDTHH:MM:SSZ" (UTC), without gmtime_r (which takes
+ * glibc's time zone lock) or strftime (locale machinery): a fire runs this
+ * on a cold cache, so it is kept small. Days to a civil date by H. Hinnant's
+ * algorithm. */
+static void format_time(char out[TIME_TEXT_SIZE], int64_t at_s)
+{
+	int64_t days = at_s / 86400, secs = at_s % 86400, era, y;
+	unsigned int doe, yoe, doy, mp, d, m, hh, mm, ss;
+
+	if (secs < 0) {
+		secs += 86400;
+		days--;
+	}
+	days += 719468;
+	era = (days >= 0 ? days : days - 146096) / 146097;
+	doe = (unsigned int)(days - era * 146097);
+	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	y = (int64_t)yoe + era * 400;
+	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	mp = (5 * doy + 2) / 153;
+	d = doy - (153 * mp + 2) / 5 + 1;
+	m = mp < 10 ? mp + 3 : mp - 9;
+	y += m <= 2;
+	hh = (unsigned int)(secs / 3600);
+	mm = (unsigned int)(secs / 60 % 60);
+	ss = (unsigned int)(secs % 60);
+	if (y < 0 || y > 9999) {
+		snprintf(out, TIME_TEXT_SIZE, "%04lld-%02u-%02uT%02u:%02u:%02uZ", (long long)y, m, d,
+			 hh, mm, ss);
+		return;
+	}
+	out[0] = (char)('0' + y / 1000);
+	out[1] = (char)('0' + y / 100 % 10);
+	out[2] = (char)('0' + y / 10 % 10);
+	out[3] = (char)('0' + y % 10);
+	out[4] = '-';
+	out[5] = (char)('0' + m / 10);
+	out[6] = (char)('0' + m % 10);
+	out[7] = '-';
+	out[8] = (char)('0' + d / 10);
+	out[9] = (char)('0' + d % 10);
+	out[10] = 'T';
+	out[11] = (char)('0' + hh / 10);
+	out[12] = (char)('0' + hh % 10);
+	out[13] = ':';
+	out[14] = (char)('0' + mm / 10);
+	out[15] = (char)('0' + mm % 10);
+	out[16] = ':';
+	out[17] = (char)('0' + ss / 10);
+	out[18] = (char)('0' + ss % 10);
+	out[19] = 'Z';
+	out[20] = '\0';
+}
+
+/* A string item whose buffer holds size bytes, so that it can be rewritten
+ * in place; *buf receives the buffer. */
+static bool add_buffer_string(cJSON *obj, const char *key, size_t size, char **buf)
+{
+	cJSON *item;
+
+	/* A placeholder of the full size, so that cJSON allocates that much. */
+	char fill[TIME_TEXT_SIZE];
+
+	memset(fill, 'x', size - 1);
+	fill[size - 1] = '\0';
+	item = cJSON_AddStringToObject(obj, key, fill);
+	if (!item)
+		return false;
+	*buf = item->valuestring;
+	return true;
+}
+
+/* A new event for tt; with id and time set only if id_out and time_out are
+ * NULL (else their buffers are returned, to be filled). */
+static cJSON *new_event(timer_trigger *tt, int64_t at_s, char **id_out, char **time_out)
 {
 	cJSON *ev = cJSON_CreateObject(), *res, *detail;
-	char id[37], when[32];
-	time_t t = (time_t)at_s;
-	struct tm tm;
+	char id[37], when[TIME_TEXT_SIZE];
+	bool ok;
 
 	if (!ev)
 		return NULL;
-	event_id(tt, id);
-	if (!gmtime_r(&t, &tm) || strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
-		snprintf(when, sizeof(when), "1970-01-01T00:00:00Z");
+	if (!id_out) {
+		event_id(tt, id);
+		format_time(when, at_s);
+	}
 	detail = tt->detail ? cJSON_Duplicate(tt->detail, true) : cJSON_CreateObject();
 	res = cJSON_CreateArray();
-	if (!detail || !res || !cJSON_AddItemToArray(res, cJSON_CreateString(tt->resource)) ||
-	    !cJSON_AddStringToObject(ev, "version", "0") ||
-	    !cJSON_AddStringToObject(ev, "id", id) ||
-	    !cJSON_AddStringToObject(ev, "detail-type", "Scheduled Event") ||
-	    !cJSON_AddStringToObject(ev, "source", "libfaas.timer") ||
-	    !cJSON_AddStringToObject(ev, "account", "000000000000") ||
-	    !cJSON_AddStringToObject(ev, "time", when) ||
-	    !cJSON_AddStringToObject(ev, "region", "local")) {
+	ok = detail && res && cJSON_AddItemToArray(res, cJSON_CreateString(tt->resource)) &&
+	     cJSON_AddStringToObject(ev, "version", "0") &&
+	     (id_out ? add_buffer_string(ev, "id", 37, id_out)
+		     : cJSON_AddStringToObject(ev, "id", id) != NULL) &&
+	     cJSON_AddStringToObject(ev, "detail-type", "Scheduled Event") &&
+	     cJSON_AddStringToObject(ev, "source", "libfaas.timer") &&
+	     cJSON_AddStringToObject(ev, "account", "000000000000") &&
+	     (time_out ? add_buffer_string(ev, "time", TIME_TEXT_SIZE, time_out)
+		       : cJSON_AddStringToObject(ev, "time", when) != NULL) &&
+	     cJSON_AddStringToObject(ev, "region", "local");
+	if (!ok) {
 		cJSON_Delete(detail);
 		cJSON_Delete(res);
 		cJSON_Delete(ev);
@@ -108,6 +195,31 @@ static cJSON *build_event(timer_trigger *tt, int64_t at_s)
 	cJSON_AddItemToObject(ev, "resources", res);
 	cJSON_AddItemToObject(ev, "detail", detail);
 	return ev;
+}
+
+/* Make tt->ev ready for a fire at at_s: a fresh id, and the time. Called
+ * after each fire, on a warm cache, for the next tick, so that the fire
+ * itself only checks. Never while a handler may be reading the event. */
+static bool prepare_event(timer_trigger *tt, int64_t at_s)
+{
+	if (tt->ev_busy)
+		return false;
+	if (!tt->ev) {
+		tt->ev = new_event(tt, at_s, &tt->ev_id, &tt->ev_time);
+		if (!tt->ev)
+			return false;
+		tt->ev_at = INT64_MIN;
+		tt->ev_ready = false;
+	}
+	if (!tt->ev_ready) {
+		event_id(tt, tt->ev_id);
+		tt->ev_ready = true;
+	}
+	if (at_s != tt->ev_at) {
+		format_time(tt->ev_time, at_s);
+		tt->ev_at = at_s;
+	}
+	return true;
 }
 
 /* Timer invocations answer nobody: their outcome lives in the activation
@@ -123,7 +235,8 @@ static void on_rule_done(faas_rule *rule, const faas_activation *act, int err, v
 static void fire(timer_trigger *tt, int64_t at_s)
 {
 	faas_trigger *t = &tt->base;
-	cJSON *ev = NULL;
+	cJSON *ev = NULL, *own = NULL;
+	bool shared = false;
 
 	t->stats.fired++;
 	for (faas_rule *r = t->rules; r && !t->closing; r = r->next) {
@@ -133,10 +246,22 @@ static void fire(timer_trigger *tt, int64_t at_s)
 			t->stats.skipped++;
 			continue;
 		}
-		if (!ev && !(ev = build_event(tt, at_s))) {
-			t->stats.errors++;
-			faas__fail(t->rt, FAAS_ENOMEM, "%s: out of memory building an event", t->name);
-			return;
+		if (!ev) {
+			/* The shared event, unless a handler is reading it. That
+			 * cannot happen today (the timer is re-armed only after
+			 * this returns, so no fire nests in a handler), but an
+			 * event must never change under a handler: a copy then. */
+			if (prepare_event(tt, at_s)) {
+				ev = tt->ev;
+				shared = true;
+				tt->ev_busy = true;
+				tt->ev_ready = false;
+			} else if (!(ev = own = new_event(tt, at_s, NULL, NULL))) {
+				t->stats.errors++;
+				faas__fail(t->rt, FAAS_ENOMEM, "%s: out of memory building an event",
+					   t->name);
+				return;
+			}
 		}
 		/* Errors (no such function, ...) are counted by the core. */
 		faas__rule_fire(r, ev, NULL, 0, on_rule_done, NULL, NULL);
@@ -145,7 +270,19 @@ static void fire(timer_trigger *tt, int64_t at_s)
 		if (!r->linked)
 			break;
 	}
-	cJSON_Delete(ev);
+	/* The trigger outlives its handlers' calls: its memory goes only after
+	 * its handle's close callback, on a later loop turn. */
+	if (shared)
+		tt->ev_busy = false;
+	cJSON_Delete(own);
+}
+
+/* Ready the event for the tick the timer is now armed for, while the caches
+ * are warm; only when a rule could use it. */
+static void prepare_next(timer_trigger *tt, int64_t at_s)
+{
+	if (tt->base.rules && !tt->stopped && !tt->base.closing)
+		prepare_event(tt, at_s);
 }
 
 /* ---- interval and one-shot ---- */
@@ -165,10 +302,16 @@ static void arm_interval(timer_trigger *tt)
 	uv_timer_start(&tt->timer, on_interval, delay_ms, 0);
 }
 
+/* The wall-clock second of interval tick n, for the events' "time". */
+static int64_t tick_time(const timer_trigger *tt, uint64_t tick)
+{
+	return (int64_t)((tt->start_wall_us + tick * (tt->period_ns / 1000)) / 1000000);
+}
+
 static void on_interval(uv_timer_t *h)
 {
 	timer_trigger *tt = h->data;
-	uint64_t now = uv_hrtime(), latest, offset_us;
+	uint64_t now = uv_hrtime(), latest;
 
 	if (tt->stopped || tt->base.closing)
 		return;
@@ -178,12 +321,12 @@ static void on_interval(uv_timer_t *h)
 	if (latest < tt->tick || tt->kind == FAAS_TIMER_ONESHOT)
 		latest = tt->tick;
 	tt->base.stats.skipped += latest - tt->tick;
-	offset_us = latest * (tt->period_ns / 1000);
-	fire(tt, (int64_t)((tt->start_wall_us + offset_us) / 1000000));
+	fire(tt, tick_time(tt, latest));
 	if (tt->kind == FAAS_TIMER_ONESHOT || tt->stopped || tt->base.closing)
 		return;
 	tt->tick = latest + 1;
 	arm_interval(tt);
+	prepare_next(tt, tick_time(tt, tt->tick));
 }
 
 /* ---- cron ---- */
@@ -239,6 +382,8 @@ static void on_cron(uv_timer_t *h)
 	if (tt->stopped || tt->base.closing)
 		return;
 	arm_cron(tt, now_s > at ? now_s : at);
+	if (tt->cron_at >= 0)
+		prepare_next(tt, tt->cron_at);
 }
 
 /* ---- the kind ---- */
@@ -272,6 +417,7 @@ static void timer_destroy(faas_trigger *t)
 
 	faas_cron_free(tt->cron);
 	cJSON_Delete(tt->detail);
+	cJSON_Delete(tt->ev);
 	free(tt);
 }
 
@@ -395,6 +541,9 @@ int faas_trigger_timer_new(faas_trigger **out, faas_runtime *rt, const char *nam
 		tt->tick = 1;
 		arm_interval(tt);
 	}
+	/* Built now, not on the first tick's latency; without memory, the fire
+	 * tries again. */
+	prepare_event(tt, tt->kind == FAAS_TIMER_CRON ? tt->cron_at : tick_time(tt, 1));
 	*out = &tt->base;
 	return 0;
 }

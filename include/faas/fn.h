@@ -28,8 +28,31 @@ typedef enum faas_isolation {
 	FAAS_ISOLATION_THREAD = 0,
 	/** On the loop thread: fastest, for trusted handlers that never block. A
 	 *  deadline can only be reported after the handler returns. */
-	FAAS_ISOLATION_INLINE = 1
+	FAAS_ISOLATION_INLINE = 1,
+	/** In a worker process (the faas-worker program) of the function's pool:
+	 *  memory_mb caps the worker's address space, a deadline kills it, and a
+	 *  crash, exit or kill ends only the call (`developer_error`, `timeout`,
+	 *  `oom`). Needs library + symbol: a static handler cannot cross into
+	 *  another process. */
+	FAAS_ISOLATION_PROCESS = 2
 } faas_isolation;
+
+/** A seccomp filter for `process` isolation workers. */
+typedef enum faas_seccomp {
+	/** No filter. */
+	FAAS_SECCOMP_OFF = 0,
+	/** fork, vfork, clone of a new process, execve, execveat, ptrace and
+	 *  socket fail with EPERM (the handler sees the error). */
+	FAAS_SECCOMP_ERROR = 1,
+	/** The same calls kill the worker (SIGSYS): the call ends
+	 *  `developer_error`, "worker killed by signal 31 (Bad system call)". */
+	FAAS_SECCOMP_KILL = 2
+} faas_seccomp;
+
+/** Process isolation defaults and bounds. */
+#define FAAS_DEFAULT_PROCESS_MAX_WORKERS 4u
+#define FAAS_MAX_PROCESS_WORKERS 256u
+#define FAAS_DEFAULT_PROCESS_IDLE_MS 60000u
 
 /** The version of faas_fn_options. */
 #define FAAS_FN_OPTIONS_VERSION 1
@@ -63,12 +86,30 @@ typedef struct faas_fn_options {
 	uint32_t keep_warm_ms;
 	/** State key namespace; NULL = the function's name, "" = no prefix. Copied. */
 	const char *state_namespace;
+	/** `process` isolation: workers kept alive even when idle (0..max). */
+	unsigned int process_min_workers;
+	/** `process`: most workers at once; 0 = max_concurrency, or
+	 *  FAAS_DEFAULT_PROCESS_MAX_WORKERS when that is 0. A call that finds every
+	 *  worker busy and the pool full is `throttled` (it does not queue). At
+	 *  most FAAS_MAX_PROCESS_WORKERS. */
+	unsigned int process_max_workers;
+	/** `process`: workers started at registration, with the module's init run
+	 *  there, so their first call is warm (0..max; `prewarm` means at least 1). */
+	unsigned int process_prewarm;
+	/** `process`: an idle worker above the minimum is stopped after this long;
+	 *  0 = FAAS_DEFAULT_PROCESS_IDLE_MS. */
+	uint32_t process_idle_ms;
+	/** `process`: the worker's seccomp filter, installed before it loads the
+	 *  library (x86-64 and aarch64 Linux; elsewhere registration fails with
+	 *  FAAS_ENOTSUP). Default FAAS_SECCOMP_OFF. */
+	faas_seccomp process_seccomp;
 } faas_fn_options;
 
 #define FAAS_FN_OPTIONS_INIT                                                   \
 	{                                                                      \
 		FAAS_FN_OPTIONS_VERSION, NULL, NULL, NULL, NULL, 0, 0, 0,      \
-		FAAS_ISOLATION_THREAD, 0, 0, false, 0, NULL                    \
+		FAAS_ISOLATION_THREAD, 0, 0, false, 0, NULL, 0, 0, 0, 0,       \
+		FAAS_SECCOMP_OFF                                               \
 	}
 
 /** Upper bounds (ms) of the duration histogram buckets; a last bucket is +Inf. */

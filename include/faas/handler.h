@@ -28,8 +28,17 @@
  * memory_mb, it fails (NULL) and the call ends `oom`, whatever the handler
  * returns afterwards. Max Memory Used is the peak of this count. What thread
  * mode cannot see: plain malloc(), static data, stacks, memory of threads the
- * handler starts, or mmap. Only `process` isolation (a later release) caps the
- * whole address space and can stop a handler that ignores the limit.
+ * handler starts, or mmap. Only `process` isolation caps the whole address
+ * space and can stop a handler that ignores the limit.
+ *
+ * Process isolation. The handler runs in a faas-worker process that loaded
+ * its shared object; the faas_ctx_* functions are the worker's own:
+ * faas_log() writes the line to the worker's stderr, which, like its stdout,
+ * goes to the call's log; faas_ctx_alloc() is malloc() (the hard limit is the
+ * worker's RLIMIT_AS, set to its size after loading plus memory_mb MiB);
+ * faas_ctx_cancelled() stays false (at the deadline the worker is killed);
+ * faas_state_* travel to the runtime's backend and block until it answers.
+ * The module's fini is not run: workers are stopped with SIGKILL.
  */
 #ifndef FAAS_HANDLER_H
 #define FAAS_HANDLER_H

@@ -87,6 +87,11 @@ typedef struct faas_runtime_options {
 	size_t log_limit_bytes;
 	/** How long faas_runtime_stop() waits for in-flight calls before cancelling them. */
 	uint32_t drain_timeout_ms;
+	/** The faas-worker program for `process` isolation; NULL = the environment
+	 *  variable FAAS_WORKER_PATH if set, else the build tree's program if it
+	 *  exists, else the installed one (libexecdir). Borrowed: must outlive the
+	 *  runtime's functions' registrations (it is copied at registration). */
+	const char *worker_path;
 } faas_runtime_options;
 
 #define FAAS_RUNTIME_OPTIONS_INIT                                              \
@@ -97,7 +102,7 @@ typedef struct faas_runtime_options {
 		 FAAS_DEFAULT_BILLING_GRANULARITY_MS},                         \
 		FAAS_DEFAULT_TIMEOUT_MS, FAAS_DEFAULT_MEMORY_MB,               \
 		FAAS_DEFAULT_ACTIVATION_CAPACITY, FAAS_DEFAULT_LOG_LIMIT,      \
-		FAAS_DEFAULT_DRAIN_TIMEOUT_MS                                  \
+		FAAS_DEFAULT_DRAIN_TIMEOUT_MS, NULL                            \
 	}
 
 /** Per-function billing totals kept by the default billing hook. */

@@ -1,0 +1,93 @@
+/*
+ * libfaas — the framing shared by the runtime and faas-worker (process
+ * isolation). Both sides include this header; it depends on nothing else of
+ * libfaas, because the worker is a separate program that does not link the
+ * library.
+ *
+ * A frame is a 4-byte little-endian payload length, a 1-byte type, then the
+ * payload. Payload fields are fixed-width little-endian integers and strings
+ * written as a u32 length, the bytes and a NUL (not counted in the length), so
+ * a reader can hand out pointers into the frame. Messages:
+ *
+ *   LOAD      host → worker  u32 memory_mb, u32 result_limit, u8 init_now,
+ *                            str library, str symbol, str name, str version,
+ *                            u8 seccomp (faas_seccomp)
+ *   READY     worker → host  u8 ok, u64 init_us, str error
+ *   INVOKE    host → worker  str request_id, u64 remaining_ms, str event JSON
+ *   RESULT    worker → host  u8 kind, i32 rc, u64 peak_rss, u64 cpu_us,
+ *                            u64 init_us, u8 cold, u64 run_us, u64 bytes_out,
+ *                            str a, str b   (see faas__wp_result_kind)
+ *   STATE_REQ worker → host  u8 op, str key, str value, u64 version, i64 delta
+ *   STATE_RESP host → worker i32 rc, str value, u64 version, i64 number
+ */
+#ifndef FAAS_WORKER_PROTO_H
+#define FAAS_WORKER_PROTO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* The channel is the worker's fd 3 (0..2 are stdin, stdout, stderr). */
+#define FAAS__WP_CHANNEL_FD 3
+#define FAAS__WP_HEADER 5u
+/* Room in a frame beyond the result (or event) text: the fixed fields and the
+ * error strings. A frame longer than its bound is a protocol error. */
+#define FAAS__WP_SLACK (64u * 1024u)
+/* Error texts crossing the channel are cut to this. */
+#define FAAS__WP_ERRTEXT_MAX 4096u
+/* A state value crossing the channel; larger ones are refused (FAAS_ETOOBIG). */
+#define FAAS__WP_STATE_VALUE_MAX (1024u * 1024u)
+
+enum faas__wp_type {
+	FAAS__WP_LOAD = 1,
+	FAAS__WP_READY,
+	FAAS__WP_INVOKE,
+	FAAS__WP_RESULT,
+	FAAS__WP_STATE_REQ,
+	FAAS__WP_STATE_RESP
+};
+
+enum faas__wp_result_kind {
+	FAAS__WPR_OK = 0,      /* a = result JSON text */
+	FAAS__WPR_ERROR,       /* a = error type ("" if none), b = message */
+	FAAS__WPR_INIT_FAILED, /* b = message */
+	FAAS__WPR_TOO_BIG,     /* bytes_out = the result's size */
+	FAAS__WPR_OOM,         /* the address space reached its limit */
+	FAAS__WPR_BAD_EVENT,   /* the event text did not parse */
+	FAAS__WPR_LOAD_FAILED  /* b = message (dlopen, symbol, ABI) */
+};
+
+enum faas__wp_state_op { FAAS__WPS_GET = 1, FAAS__WPS_PUT, FAAS__WPS_DELETE, FAAS__WPS_INCR };
+
+/* A frame being written: begin, add fields, finish (fills the length). */
+typedef struct faas__wbuf {
+	char *data;
+	size_t len, cap;
+	bool failed; /* an allocation failed; finish returns -1 */
+} faas__wbuf;
+
+void faas__wbuf_begin(faas__wbuf *b, uint8_t type);
+void faas__wbuf_u8(faas__wbuf *b, uint8_t v);
+void faas__wbuf_u32(faas__wbuf *b, uint32_t v);
+void faas__wbuf_u64(faas__wbuf *b, uint64_t v);
+void faas__wbuf_str(faas__wbuf *b, const char *s, size_t len);
+void faas__wbuf_cstr(faas__wbuf *b, const char *s); /* NULL writes "" */
+/* 0, or -1 if an allocation failed (the buffer is then freed). */
+int faas__wbuf_finish(faas__wbuf *b);
+void faas__wbuf_free(faas__wbuf *b);
+
+/* A frame being read. A short or malformed field sets bad and reads as 0/"". */
+typedef struct faas__rbuf {
+	const char *p;
+	size_t left;
+	bool bad;
+} faas__rbuf;
+
+uint8_t faas__rbuf_u8(faas__rbuf *r);
+uint32_t faas__rbuf_u32(faas__rbuf *r);
+uint64_t faas__rbuf_u64(faas__rbuf *r);
+const char *faas__rbuf_str(faas__rbuf *r, size_t *len);
+
+uint32_t faas__wp_get_u32(const void *p);
+
+#endif /* FAAS_WORKER_PROTO_H */

@@ -1,0 +1,587 @@
+/* Process isolation: adversarial handlers in faas-worker processes. Every
+ * case checks the status and error, exactly one usage record, that the
+ * function's next call succeeds on a new worker, and that another function
+ * answers while the bad call is in flight. */
+#include <dirent.h>
+#include <sys/stat.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <criterion/criterion.h>
+
+#include "helpers.h"
+
+TestSuite(process, .timeout = 120);
+
+/* The issue asks for 1000 crash calls; CI time allows this many (each spawns
+ * a worker and loads the fixture). Raise it by hand for a longer soak. */
+#ifndef CHURN_CALLS
+#define CHURN_CALLS 100
+#endif
+/* Growth allowed over the churn: fds must not grow at all beyond a few
+ * transient ones, RSS by at most this (allocator noise, activation store). */
+#define CHURN_FD_SLACK 2
+#define CHURN_RSS_SLACK_KB (16 * 1024)
+#define BAD_WAIT_MS 20000
+#define LOG_LIMIT 4096
+
+static uv_loop_t loop;
+static faas_runtime *rt;
+static th_calls calls;
+static th_billing bill;
+
+static faas_fn_options popts(uint32_t timeout_ms)
+{
+	faas_fn_options o = th_fopts_lib(FX("adversarial"), "adv");
+
+	o.isolation = FAAS_ISOLATION_PROCESS;
+	o.timeout_ms = timeout_ms;
+	return o;
+}
+
+static void setup(void)
+{
+	faas_runtime_options o = th_ropts();
+	faas_fn_options fo;
+
+	th_calls_init(&calls);
+	th_billing_init(&bill);
+	th_loop_init(&loop);
+	o.billing = &bill.hook;
+	o.log_limit_bytes = LOG_LIMIT;
+	rt = th_rt_new(&loop, &o);
+	fo = popts(10000);
+	th_register(rt, "adv", &fo);
+	th_register(rt, "other", &fo);
+	fo = popts(500);
+	th_register(rt, "spin", &fo);
+}
+
+static void teardown(void)
+{
+	th_rt_free(rt, &loop);
+	th_calls_clear(&calls);
+}
+
+static double pid_of(const faas_activation *act)
+{
+	const cJSON *pid = cJSON_GetObjectItemCaseSensitive(faas_activation_result(act), "pid");
+
+	cr_assert(cJSON_IsNumber(pid), "no pid in the result");
+	return pid->valuedouble;
+}
+
+/* A good call; returns the worker's pid. */
+static double call_ok(const char *function)
+{
+	faas_activation *act = th_call(rt, function, "{\"mode\":\"ok\"}");
+	double pid;
+
+	cr_assert_eq(faas_activation_status(act), FAAS_STATUS_SUCCESS, "%s: %s: %s", function,
+	             faas_activation_error_type(act), faas_activation_error_message(act));
+	pid = pid_of(act);
+	faas_activation_free(act);
+	return pid;
+}
+
+/* Run one bad call of fn with event; check the other function meanwhile and
+ * the bad function afterwards. Returns the activation (the caller frees). */
+static faas_activation *bad_call(const char *fn, const char *event, faas_status status,
+                                 const char *type, const char *msg_part, bool replaced)
+{
+	double before = call_ok(fn);
+	int n0 = atomic_load(&calls.n);
+	faas_activation *act;
+
+	cr_assert_eq(th_invoke(rt, fn, event, &calls), 0);
+	call_ok("other");
+	cr_assert(th_wait(rt, &calls.n, n0 + 1, BAD_WAIT_MS), "%s: no answer", event);
+	act = calls.acts[n0];
+	cr_assert_eq(faas_activation_status(act), status, "%s: status %s, %s: %s", event,
+	             faas_status_name(faas_activation_status(act)), faas_activation_error_type(act),
+	             faas_activation_error_message(act));
+	if (type)
+		cr_assert_str_eq(faas_activation_error_type(act), type);
+	if (msg_part)
+		cr_assert(strstr(faas_activation_error_message(act), msg_part), "%s: message '%s'",
+		          event, faas_activation_error_message(act));
+	cr_assert_eq(th_billing_count_id(&bill, faas_activation_id(act)), 1, "%s: one usage record",
+	             event);
+	cr_assert(faas_activation_started(act));
+	/* The function answers again, from a new worker if the old one died. */
+	if (replaced)
+		cr_assert_neq(call_ok(fn), before, "%s: the worker was not replaced", event);
+	else
+		call_ok(fn);
+	return faas_activation_dup(act);
+}
+
+static void crash(const char *event, const char *msg_part)
+{
+	faas_activation_free(bad_call("adv", event, FAAS_STATUS_DEVELOPER_ERROR,
+	                              "Runtime.ExitError", msg_part, true));
+}
+
+Test(process, segfault, .init = setup, .fini = teardown)
+{
+	crash("{\"mode\":\"segv\"}", "worker killed by signal 11 (Segmentation fault)");
+}
+
+Test(process, abort, .init = setup, .fini = teardown)
+{
+	crash("{\"mode\":\"abort\"}", "worker killed by signal 6 (Aborted)");
+}
+
+Test(process, exit_code, .init = setup, .fini = teardown)
+{
+	crash("{\"mode\":\"exit3\"}", "worker exited with status 3");
+}
+
+Test(process, stack_overflow, .init = setup, .fini = teardown)
+{
+	crash("{\"mode\":\"recurse\"}", "worker killed by signal 11");
+}
+
+Test(process, closes_its_fds, .init = setup, .fini = teardown)
+{
+	/* Without its channel the worker cannot answer and exits (70). */
+	crash("{\"mode\":\"closefds\"}", "worker exited with status 70");
+}
+
+Test(process, infinite_loop_killed_at_deadline, .init = setup, .fini = teardown)
+{
+	uint64_t t0 = th_now_ms();
+	faas_activation *act =
+	    bad_call("spin", "{\"mode\":\"spin\"}", FAAS_STATUS_TIMEOUT, "Sandbox.Timedout",
+	             "Task timed out after 0.50 seconds", true);
+
+	cr_assert_lt(th_now_ms() - t0, 5000);
+	cr_assert_leq(faas_activation_usage(act)->duration_us, 500000u);
+	cr_assert_gt(faas_activation_usage(act)->billed_ms, 0u);
+	faas_activation_free(act);
+}
+
+Test(process, allocation_past_the_limit_is_oom, .init = setup, .fini = teardown)
+{
+	faas_activation *act =
+	    bad_call("adv", "{\"mode\":\"alloc\"}", FAAS_STATUS_OOM, "Runtime.OutOfMemory",
+	             "memory limit of 128 MB exceeded", true);
+
+	/* Max Memory Used is the worker's peak RSS during the call: near 128 MB. */
+	cr_assert_gt(faas_activation_usage(act)->max_memory_bytes, 64u << 20);
+	faas_activation_free(act);
+}
+
+Test(process, stdout_flood_is_bounded, .init = setup, .fini = teardown)
+{
+	faas_activation *act =
+	    bad_call("adv", "{\"mode\":\"flood\"}", FAAS_STATUS_SUCCESS, NULL, NULL, false);
+	const char *logs = faas_activation_logs(act);
+
+	cr_assert_not_null(logs);
+	cr_assert_leq(strlen(logs), LOG_LIMIT + 128);
+	cr_assert(strstr(logs, "[libfaas] log truncated"), "no truncation marker");
+	faas_activation_free(act);
+}
+
+Test(process, result_too_big, .init = setup, .fini = teardown)
+{
+	faas_activation *act = bad_call("adv", "{\"mode\":\"big\"}", FAAS_STATUS_DEVELOPER_ERROR,
+	                                "Function.ResponseSizeTooLarge", "exceeded maximum", false);
+
+	/* 7 MiB of text and its two quotes; not counted as bytes out, as in
+	 * thread mode, since nothing went out. */
+	cr_assert(strstr(faas_activation_error_message(act), "(7340034 bytes)"), "%s",
+	          faas_activation_error_message(act));
+	cr_assert_eq(faas_activation_usage(act)->bytes_out, 0u);
+	faas_activation_free(act);
+}
+
+Test(process, logs_from_both_streams, .init = setup, .fini = teardown)
+{
+	faas_activation *act = th_call(rt, "adv", "{\"mode\":\"logs\"}");
+	const char *logs = faas_activation_logs(act);
+
+	cr_assert_eq(faas_activation_status(act), FAAS_STATUS_SUCCESS);
+	cr_assert_not_null(logs);
+	cr_assert(strstr(logs, "log line 1\n"), "%s", logs);
+	cr_assert(strstr(logs, "log line 2\n"), "%s", logs);
+	cr_assert(strstr(logs, "from stdout\n"), "%s", logs);
+	cr_assert(strstr(logs, "from stderr\n"), "%s", logs);
+	faas_activation_free(act);
+}
+
+Test(process, state_reaches_the_backend, .init = setup, .fini = teardown)
+{
+	faas_activation *a = th_call(rt, "adv", "{\"mode\":\"incr\",\"key\":\"k\"}");
+	faas_activation *b = th_call(rt, "other", "{\"mode\":\"incr\",\"key\":\"k\"}");
+	faas_activation *c = th_call(rt, "adv", "{\"mode\":\"incr\",\"key\":\"k\"}");
+
+	cr_assert(th_json_eq(faas_activation_result(a), "1"));
+	/* Namespaced per function, as in thread mode. */
+	cr_assert(th_json_eq(faas_activation_result(b), "1"));
+	cr_assert(th_json_eq(faas_activation_result(c), "2"));
+	faas_activation_free(a);
+	faas_activation_free(b);
+	faas_activation_free(c);
+}
+
+Test(process, init_duration_only_on_cold_calls, .init = setup, .fini = teardown)
+{
+	faas_activation *a = th_call(rt, "adv", "{}");
+	faas_activation *b = th_call(rt, "adv", "{}");
+
+	cr_assert(faas_activation_usage(a)->cold);
+	cr_assert_gt(faas_activation_usage(a)->init_us, 0u);
+	cr_assert_not(faas_activation_usage(b)->cold);
+	cr_assert_eq(faas_activation_usage(b)->init_us, 0u);
+	cr_assert_eq(pid_of(a), pid_of(b), "a warm call reuses its worker");
+	/* Each worker runs init once, in its own process. */
+	cr_assert(th_json_eq(
+	    cJSON_GetObjectItemCaseSensitive(faas_activation_result(b), "init_count"), "1"));
+	faas_activation_free(a);
+	faas_activation_free(b);
+}
+
+/* Live faas-worker children of this process. */
+static int workers(void)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *e;
+	int n = 0;
+
+	cr_assert_not_null(d);
+	while ((e = readdir(d))) {
+		char path[300], buf[512], comm[64], state;
+		int ppid;
+		FILE *f;
+
+		if (e->d_name[0] < '0' || e->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/stat", e->d_name);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		if (fgets(buf, sizeof(buf), f) &&
+		    sscanf(buf, "%*d (%63[^)]) %c %d", comm, &state, &ppid) == 3 &&
+		    ppid == getpid() && state != 'Z' && strcmp(comm, "faas-worker") == 0)
+			n++;
+		fclose(f);
+	}
+	closedir(d);
+	return n;
+}
+
+typedef struct count_arg {
+	int want;
+} count_arg;
+
+static bool workers_are(void *arg)
+{
+	return workers() == ((count_arg *)arg)->want;
+}
+
+Test(process, prewarm_and_idle_reaping, .init = setup, .fini = teardown)
+{
+	faas_fn_options fo = popts(10000);
+	count_arg two = {2}, one = {1};
+	faas_activation *act;
+
+	fo.process_prewarm = 2;
+	fo.process_min_workers = 1;
+	fo.process_idle_ms = 100;
+	th_register(rt, "warm", &fo);
+	cr_assert(th_wait_for(rt, workers_are, &two, TH_WAIT_MS), "%d workers", workers());
+	act = th_call(rt, "warm", "{}");
+	cr_assert_eq(faas_activation_status(act), FAAS_STATUS_SUCCESS);
+	cr_assert_not(faas_activation_usage(act)->cold, "a prewarmed worker ran init already");
+	faas_activation_free(act);
+	/* Above the minimum, idle workers go after process_idle_ms. */
+	cr_assert(th_wait_for(rt, workers_are, &one, TH_WAIT_MS), "%d workers", workers());
+	th_spin(rt, 300);
+	cr_assert_eq(workers(), 1, "the minimum stays");
+	cr_assert_eq(faas_fn_unregister(rt, "warm"), 0);
+}
+
+Test(process, throttled_when_every_worker_is_busy, .init = setup, .fini = teardown)
+{
+	faas_fn_options fo = popts(500);
+	faas_activation *act;
+
+	fo.process_max_workers = 1;
+	th_register(rt, "one", &fo);
+	cr_assert_eq(th_invoke(rt, "one", "{\"mode\":\"spin\"}", &calls), 0);
+	act = th_call(rt, "one", "{}");
+	cr_assert_eq(faas_activation_status(act), FAAS_STATUS_THROTTLED);
+	cr_assert_eq(th_billing_count_id(&bill, faas_activation_id(act)), 0);
+	faas_activation_free(act);
+	cr_assert(th_wait(rt, &calls.n, 1, BAD_WAIT_MS));
+	cr_assert_eq(faas_activation_status(calls.acts[0]), FAAS_STATUS_TIMEOUT);
+}
+
+Test(process, load_failure_is_reported_per_call, .init = setup, .fini = teardown)
+{
+	faas_fn_options fo = popts(10000);
+	faas_activation *act;
+
+	fo.symbol = "no_such_handler";
+	th_register(rt, "nosym", &fo);
+	act = th_call(rt, "nosym", "{}");
+	cr_assert_eq(faas_activation_status(act), FAAS_STATUS_DEVELOPER_ERROR);
+	cr_assert_str_eq(faas_activation_error_type(act), "Runtime.InitError");
+	cr_assert(strstr(faas_activation_error_message(act), "no handler symbol 'no_such_handler'"),
+	          "%s", faas_activation_error_message(act));
+	cr_assert_eq(th_billing_count_id(&bill, faas_activation_id(act)), 1);
+	faas_activation_free(act);
+}
+
+static int never(faas_ctx *ctx, const cJSON *event, cJSON **result)
+{
+	(void)ctx;
+	(void)event;
+	(void)result;
+	return 0;
+}
+
+Test(process, bad_options, .init = setup, .fini = teardown)
+{
+	faas_fn_options fo = th_fopts_static(never);
+
+	fo.isolation = FAAS_ISOLATION_PROCESS;
+	cr_assert_eq(faas_fn_register(NULL, rt, "s", &fo), FAAS_EINVAL);
+	cr_assert(strstr(faas_runtime_last_error(rt), "static handler"));
+	fo = popts(1000);
+	fo.process_max_workers = 2;
+	fo.process_min_workers = 3;
+	cr_assert_eq(faas_fn_register(NULL, rt, "s", &fo), FAAS_EINVAL);
+	cr_assert(strstr(faas_runtime_last_error(rt), "process_min_workers"));
+	fo = popts(1000);
+	fo.process_prewarm = FAAS_MAX_PROCESS_WORKERS + 1;
+	cr_assert_eq(faas_fn_register(NULL, rt, "s", &fo), FAAS_EINVAL);
+	fo = popts(1000);
+	fo.process_max_workers = FAAS_MAX_PROCESS_WORKERS + 1;
+	cr_assert_eq(faas_fn_register(NULL, rt, "s", &fo), FAAS_EINVAL);
+	fo = popts(1000);
+	fo.library = FIXTURES_DIR "/no-such-object.so";
+	cr_assert_eq(faas_fn_register(NULL, rt, "s", &fo), FAAS_ELOAD);
+}
+
+static int count_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	int n = 0;
+
+	cr_assert_not_null(d);
+	while (readdir(d))
+		n++;
+	closedir(d);
+	return n;
+}
+
+static long rss_kb(void)
+{
+	char line[256];
+	long kb = -1;
+	FILE *f = fopen("/proc/self/status", "r");
+
+	cr_assert_not_null(f);
+	while (fgets(line, sizeof(line), f))
+		if (strncmp(line, "VmRSS:", 6) == 0)
+			kb = atol(line + 6);
+	fclose(f);
+	return kb;
+}
+
+Test(process, crash_churn_does_not_grow_the_host, .init = setup, .fini = teardown)
+{
+	static const char *events[] = {"{\"mode\":\"segv\"}", "{\"mode\":\"exit3\"}",
+	                               "{\"mode\":\"abort\"}"};
+	int fds0, n0;
+	long rss0;
+
+	/* Warm up allocators and the activation store before measuring. */
+	for (int i = 0; i < 10; i++)
+		faas_activation_free(th_call(rt, "adv", events[i % 3]));
+	th_spin(rt, 50);
+	fds0 = count_fds();
+	rss0 = rss_kb();
+	n0 = bill.records;
+	for (int i = 0; i < CHURN_CALLS; i++) {
+		faas_activation *act = th_call(rt, "adv", events[i % 3]);
+
+		cr_assert_eq(faas_activation_status(act), FAAS_STATUS_DEVELOPER_ERROR);
+		faas_activation_free(act);
+	}
+	th_spin(rt, 50);
+	cr_assert_eq(bill.records - n0, CHURN_CALLS, "one usage record per call");
+	cr_log_info("%d crash calls: fds %d -> %d, rss %ld -> %ld kB", CHURN_CALLS, fds0,
+	            count_fds(), rss0, rss_kb());
+	cr_assert_leq(count_fds(), fds0 + CHURN_FD_SLACK, "fds %d -> %d", fds0, count_fds());
+	cr_assert_leq(rss_kb(), rss0 + CHURN_RSS_SLACK_KB, "rss %ld -> %ld kB", rss0, rss_kb());
+	call_ok("adv");
+}
+
+Test(process, manifest_isolation_process, .init = setup, .fini = teardown)
+{
+	static const char json[] =
+	    "{\"functions\":{\"m\":{\"library\":\"libfx_adversarial.so\",\"symbol\":\"adv\","
+	    "\"isolation\":\"process\",\"process_max_workers\":2,\"process_min_workers\":1,"
+	    "\"process_prewarm\":1,\"process_idle_ms\":1000,\"process_seccomp\":\"error\"}}}";
+	static const char bad[] = "{\"functions\":{\"m\":{\"library\":\"libfx_adversarial.so\","
+	                          "\"isolation\":\"process\",\"process_max_workers\":100000}}}";
+	faas_manifest *m = NULL;
+	char err[256];
+	count_arg one = {1};
+
+	cr_assert_eq(faas_manifest_parse(&m, json, strlen(json), FIXTURES_DIR, err, sizeof(err)), 0,
+	             "%s", err);
+	cr_assert_eq(faas_manifest_apply(rt, m), 0, "%s", faas_runtime_last_error(rt));
+	faas_manifest_free(m);
+	cr_assert(th_wait_for(rt, workers_are, &one, TH_WAIT_MS), "%d workers", workers());
+	call_ok("m");
+	cr_assert_eq(faas_manifest_parse(&m, bad, strlen(bad), FIXTURES_DIR, err, sizeof(err)),
+	             FAAS_EINVAL);
+	cr_assert(strstr(err, "process_max_workers"), "%s", err);
+}
+
+Test(process, unregister_while_busy_finishes_the_call, .init = setup, .fini = teardown)
+{
+	count_arg none = {0};
+
+	cr_assert_eq(th_invoke(rt, "spin", "{\"mode\":\"spin\"}", &calls), 0);
+	cr_assert_eq(faas_fn_unregister(rt, "spin"), 0);
+	cr_assert(th_wait(rt, &calls.n, 1, BAD_WAIT_MS));
+	cr_assert_eq(faas_activation_status(calls.acts[0]), FAAS_STATUS_TIMEOUT);
+	cr_assert_eq(th_billing_count_id(&bill, faas_activation_id(calls.acts[0])), 1);
+	cr_assert_eq(faas_fn_unregister(rt, "adv"), 0);
+	cr_assert_eq(faas_fn_unregister(rt, "other"), 0);
+	cr_assert(th_wait_for(rt, workers_are, &none, TH_WAIT_MS), "%d workers", workers());
+}
+
+Test(process, free_with_calls_in_flight)
+{
+	faas_runtime_options o = th_ropts();
+	faas_fn_options fo = popts(10000);
+	faas_runtime *own;
+	th_calls c;
+
+	th_calls_init(&c);
+	own = th_rt_new(NULL, &o);
+	fo.process_prewarm = 1;
+	th_register(own, "spin", &fo);
+	cr_assert_eq(th_invoke(own, "spin", "{\"mode\":\"spin\"}", &c), 0);
+	cr_assert_eq(th_invoke(own, "spin", "{\"mode\":\"spin\"}", &c), 0);
+	th_spin(own, 100);
+	faas_runtime_free(own);
+	cr_assert_eq(atomic_load(&c.n), 2);
+	for (int i = 0; i < 2; i++) {
+		cr_assert_eq(faas_activation_status(c.acts[i]), FAAS_STATUS_INTERNAL_ERROR);
+		cr_assert_str_eq(faas_activation_error_type(c.acts[i]), "Runtime.Canceled");
+	}
+	th_calls_clear(&c);
+	cr_assert_eq(workers(), 0, "every worker was reaped");
+}
+
+Test(process, missing_worker_program)
+{
+	faas_runtime_options o = th_ropts();
+	faas_fn_options fo = popts(1000);
+	faas_activation *act;
+	faas_runtime *own;
+
+	o.worker_path = "/nonexistent/faas-worker";
+	own = th_rt_new(NULL, &o);
+	th_register(own, "f", &fo);
+	act = th_call(own, "f", "{}");
+	cr_assert_eq(faas_activation_status(act), FAAS_STATUS_INTERNAL_ERROR);
+	cr_assert(
+	    strstr(faas_activation_error_message(act), "cannot start /nonexistent/faas-worker"),
+	    "%s", faas_activation_error_message(act));
+	faas_activation_free(act);
+	fo.process_prewarm = 1;
+	cr_assert_eq(faas_fn_register(NULL, own, "g", &fo), FAAS_ESYSTEM);
+	faas_runtime_free(own);
+}
+
+Test(process, seccomp_denies_fork, .init = setup, .fini = teardown)
+{
+	faas_fn_options fo = popts(10000);
+	faas_activation *act;
+
+	faas_activation_free(
+	    bad_call("adv", "{\"mode\":\"fork\"}", FAAS_STATUS_SUCCESS, NULL, NULL, false));
+	fo.process_seccomp = FAAS_SECCOMP_ERROR;
+	th_register(rt, "sc_error", &fo);
+	fo.process_seccomp = FAAS_SECCOMP_KILL;
+	th_register(rt, "sc_kill", &fo);
+	act = bad_call("sc_error", "{\"mode\":\"fork\"}", FAAS_STATUS_APPLICATION_ERROR, "Fork",
+	               "fork failed: Operation not permitted", false);
+	faas_activation_free(act);
+	act = bad_call("sc_kill", "{\"mode\":\"fork\"}", FAAS_STATUS_DEVELOPER_ERROR,
+	               "Runtime.ExitError", "worker killed by signal 31 (Bad system call)", true);
+	faas_activation_free(act);
+	/* Threads, state and logs still work under the filter. */
+	act = th_call(rt, "sc_kill", "{\"mode\":\"logs\"}");
+	cr_assert_eq(faas_activation_status(act), FAAS_STATUS_SUCCESS);
+	faas_activation_free(act);
+	fo.process_seccomp = (faas_seccomp)7;
+	cr_assert_eq(faas_fn_register(NULL, rt, "sc_bad", &fo), FAAS_EINVAL);
+}
+
+/* A stand-in for faas-worker that writes raw bytes to its channel, then
+ * waits to be killed: the host must stop it and fail the call cleanly. */
+static void fake_worker_case(const char *printf_arg, const char *msg_part)
+{
+	char path[] = "/tmp/faas-fake-worker-XXXXXX";
+	faas_runtime_options o = th_ropts();
+	faas_fn_options fo = popts(5000);
+	faas_activation *act;
+	faas_runtime *own;
+	int fd = mkstemp(path);
+	FILE *f;
+
+	cr_assert_geq(fd, 0);
+	f = fdopen(fd, "w");
+	cr_assert_not_null(f);
+	fprintf(f, "#!/bin/sh\nprintf '%s' >&3\nexec sleep 5\n", printf_arg);
+	fclose(f);
+	cr_assert_eq(chmod(path, 0700), 0);
+	o.worker_path = path;
+	own = th_rt_new(NULL, &o);
+	th_register(own, "f", &fo);
+	act = th_call(own, "f", "{}");
+	cr_assert_eq(faas_activation_status(act), FAAS_STATUS_DEVELOPER_ERROR, "%s: %s",
+	             faas_activation_error_type(act), faas_activation_error_message(act));
+	cr_assert(strstr(faas_activation_error_message(act), msg_part), "%s",
+	          faas_activation_error_message(act));
+	cr_assert_lt(faas_activation_usage(act)->duration_us, 4000000u, "killed, not timed out");
+	faas_activation_free(act);
+	faas_runtime_free(own);
+	unlink(path);
+}
+
+Test(process, oversized_frame_from_a_worker)
+{
+	fake_worker_case("\\377\\377\\377\\377\\004",
+	                 "worker stopped: it sent a frame of 4294967295 bytes");
+}
+
+Test(process, unexpected_message_from_a_worker)
+{
+	fake_worker_case("\\001\\000\\000\\000\\011X",
+	                 "worker stopped: it sent an unexpected message");
+}
+
+Test(process, malformed_result_from_a_worker)
+{
+	fake_worker_case("\\001\\000\\000\\000\\004X",
+	                 "worker stopped: it sent a malformed result");
+}
+
+Test(process, worker_gone_before_answering)
+{
+	/* The script exits (status 0) before answering the call. */
+	fake_worker_case("' ; exit 0; '", "worker exited with status 0");
+}
