@@ -1,5 +1,6 @@
-/* Error names and messages, generated from FAAS_ERRNO_MAP, and the helpers
- * that record a detailed message on a runtime. */
+/* Error names and messages, generated from FAAS_ERRNO_MAP, the helpers that
+ * record a detailed message on a runtime, and the checks of user-given names
+ * shared by functions and triggers. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -65,4 +66,20 @@ char *faas__strdup(const char *s)
 	if (p)
 		memcpy(p, s, n);
 	return p;
+}
+
+bool faas__valid_name(const char *name)
+{
+	size_t n = strlen(name);
+
+	if (n == 0 || n > FAAS__NAME_MAX)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char c = name[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      c == '_' || c == '-' || c == '.'))
+			return false;
+	}
+	return true;
 }

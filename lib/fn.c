@@ -19,22 +19,6 @@ int faas_fn_options_init(faas_fn_options *opts, unsigned int version)
 	return 0;
 }
 
-static bool valid_name(const char *name)
-{
-	size_t n = strlen(name);
-
-	if (n == 0 || n > FAAS__NAME_MAX)
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		char c = name[i];
-
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-		      c == '_' || c == '-' || c == '.'))
-			return false;
-	}
-	return true;
-}
-
 static int check_options(faas_runtime *rt, const char *name, const faas_fn_options *o,
 			 uint32_t timeout_ms, uint32_t memory_mb)
 {
@@ -171,7 +155,7 @@ int faas_fn_register(faas_fn **out, faas_runtime *rt, const char *name,
 		*out = NULL;
 	if (!rt)
 		return FAAS_EINVAL;
-	if (!name || !valid_name(name))
+	if (!name || !faas__valid_name(name))
 		return faas__fail(rt, FAAS_EINVAL,
 				  "function name: expected 1..%d characters of [A-Za-z0-9_.-]",
 				  FAAS__NAME_MAX);

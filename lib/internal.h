@@ -51,6 +51,8 @@ uint64_t faas__wall_us(void);     /* CLOCK_REALTIME */
 /* ---- errors ---- */
 int faas__fail(faas_runtime *rt, int err, const char *fmt, ...) FAAS_PRINTF(3, 4);
 char *faas__strdup(const char *s);
+/* 1..FAAS__NAME_MAX characters of [A-Za-z0-9_.-]: function and trigger names. */
+bool faas__valid_name(const char *name);
 
 /* ---- ids (id.c) ---- */
 typedef struct faas__idgen {

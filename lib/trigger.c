@@ -12,22 +12,6 @@
 
 #include "internal.h"
 
-static bool valid_name(const char *name)
-{
-	size_t n = strlen(name);
-
-	if (n == 0 || n > FAAS__NAME_MAX)
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		char c = name[i];
-
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-		      c == '_' || c == '-' || c == '.'))
-			return false;
-	}
-	return true;
-}
-
 faas_trigger *faas_trigger_lookup(faas_runtime *rt, const char *name)
 {
 	if (!rt || !name)
@@ -41,7 +25,7 @@ faas_trigger *faas_trigger_lookup(faas_runtime *rt, const char *name)
 int faas__trigger_init(faas_trigger *t, const faas__trigger_ops *ops, faas_runtime *rt,
 		       const char *name)
 {
-	if (!name || !valid_name(name))
+	if (!name || !faas__valid_name(name))
 		return faas__fail(rt, FAAS_EINVAL,
 				  "trigger name: expected 1..%d characters of [A-Za-z0-9_.-]",
 				  FAAS__NAME_MAX);
@@ -198,7 +182,7 @@ int faas_rule_new(faas_rule **out, faas_trigger *trigger, const char *route, con
 	if (!trigger || trigger->closing)
 		return FAAS_EINVAL;
 	rt = trigger->rt;
-	if (!function || !valid_name(function))
+	if (!function || !faas__valid_name(function))
 		return faas__fail(rt, FAAS_EINVAL,
 				  "%s: rule function: expected 1..%d characters of [A-Za-z0-9_.-]",
 				  trigger->name, FAAS__NAME_MAX);
