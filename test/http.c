@@ -592,6 +592,74 @@ Test(http, proxy_event_has_every_field, .init = setup, .fini = teardown)
 	hc_free(&c);
 }
 
+/* Inline functions get the event as a tree built straight from the request,
+ * thread functions as text: both must see the same event, for plain requests
+ * and for ones with bytes that are not UTF-8 (which take the text path). */
+static cJSON *event_for(const char *fn_name, const char *path_and_rest)
+{
+	char raw[1024];
+	cJSON *e, *ctx;
+	hc c;
+
+	snprintf(raw, sizeof(raw), "POST /%s%s", fn_name, path_and_rest);
+	ask(&c, raw);
+	cr_assert_eq(c.resp[0].status, 200, "%d %s", c.resp[0].status, c.resp[0].body);
+	e = json_body(&c.resp[0]);
+	hc_free(&c);
+	/* These differ from call to call by design. */
+	ctx = cJSON_GetObjectItemCaseSensitive(e, "requestContext");
+	cJSON_DeleteItemFromObjectCaseSensitive(ctx, "requestId");
+	cJSON_DeleteItemFromObjectCaseSensitive(ctx, "requestTime");
+	cJSON_DeleteItemFromObjectCaseSensitive(ctx, "requestTimeEpoch");
+	return e;
+}
+
+/* The route and path name the function; everything else must match. */
+static void strip_route(cJSON *e)
+{
+	cJSON *ctx = cJSON_GetObjectItemCaseSensitive(e, "requestContext");
+
+	cJSON_DeleteItemFromObjectCaseSensitive(e, "resource");
+	cJSON_DeleteItemFromObjectCaseSensitive(e, "path");
+	cJSON_DeleteItemFromObjectCaseSensitive(ctx, "resourcePath");
+	cJSON_DeleteItemFromObjectCaseSensitive(ctx, "path");
+}
+
+Test(http, inline_and_thread_functions_see_the_same_event, .init = setup, .fini = teardown)
+{
+	static const char *const requests[] = {
+		"/a/b%20c?x=1&x=2&y=hello+world%21 HTTP/1.1\r\nHost: h\r\nUser-Agent: t/1\r\n"
+		"X-Multi: 1\r\nx-multi: 2\r\nContent-Length: 5\r\n\r\nhello",
+		"/q?k=%e9%00 HTTP/1.1\r\nHost: h\r\nX-Latin: caf\xe9\r\nContent-Length: 3\r\n\r\n\x01\x02\xff",
+		"/ HTTP/1.0\r\nHost: h\r\n\r\n",
+	};
+	faas_fn_options fo = th_fopts_static(h_echo);
+
+	start_default();
+	fo.isolation = FAAS_ISOLATION_INLINE;
+	th_register(rt, "inl", &fo);
+	fo.isolation = FAAS_ISOLATION_THREAD;
+	th_register(rt, "thr", &fo);
+	rule("POST /inl/{proxy+}", "inl");
+	rule("POST /thr/{proxy+}", "thr");
+	rule("POST /inl", "inl");
+	rule("POST /thr", "thr");
+	for (size_t i = 0; i < sizeof(requests) / sizeof(requests[0]); i++) {
+		cJSON *a = event_for("inl", requests[i]), *b = event_for("thr", requests[i]);
+		char *pa, *pb;
+
+		strip_route(a);
+		strip_route(b);
+		pa = cJSON_PrintUnformatted(a);
+		pb = cJSON_PrintUnformatted(b);
+		cr_assert_str_eq(pa, pb, "request %zu: inline and thread events differ", i);
+		cJSON_free(pa);
+		cJSON_free(pb);
+		cJSON_Delete(a);
+		cJSON_Delete(b);
+	}
+}
+
 Test(http, event_nulls_when_absent, .init = setup, .fini = teardown)
 {
 	cJSON *e;
