@@ -104,23 +104,33 @@ static uint64_t cpu_us(void)
 	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
-/* A "VmXxx:   123 kB" field of /proc/self/status, in bytes; 0 if absent. */
-static uint64_t status_bytes(const char *field)
+/* Two "VmXxx:   123 kB" fields of /proc/self/status, in bytes (0 if absent),
+ * in one read of the file: every call needs its peaks, and each open and read
+ * of it costs more than a small handler. */
+static void status_bytes2(const char *a, uint64_t *va, const char *b, uint64_t *vb)
 {
 	char line[256];
-	size_t n = strlen(field);
-	uint64_t v = 0;
+	size_t na = strlen(a), nb = strlen(b);
 	FILE *f = fopen("/proc/self/status", "re");
 
+	*va = *vb = 0;
 	if (!f)
-		return 0;
-	while (fgets(line, sizeof(line), f)) {
-		if (strncmp(line, field, n) == 0) {
-			v = strtoull(line + n, NULL, 10) * 1024u;
-			break;
-		}
+		return;
+	while ((*va == 0 || *vb == 0) && fgets(line, sizeof(line), f)) {
+		if (strncmp(line, a, na) == 0)
+			*va = strtoull(line + na, NULL, 10) * 1024u;
+		else if (strncmp(line, b, nb) == 0)
+			*vb = strtoull(line + nb, NULL, 10) * 1024u;
 	}
 	fclose(f);
+}
+
+/* One "VmXxx:   123 kB" field of /proc/self/status, in bytes; 0 if absent. */
+static uint64_t status_bytes(const char *field)
+{
+	uint64_t v, unused;
+
+	status_bytes2(field, &v, "\n", &unused);
 	return v;
 }
 
@@ -650,8 +660,7 @@ static void do_invoke(faas__rbuf *r)
 	fflush(stdout);
 	fflush(stderr);
 	cJSON_Delete(event);
-	peak = status_bytes("VmHWM:");
-	vm_peak = status_bytes("VmPeak:");
+	status_bytes2("VmHWM:", &peak, "VmPeak:", &vm_peak);
 	if (W.limit_bytes && vm_peak + FAAS__WORKER_OOM_SLACK >= W.limit_bytes) {
 		cJSON_Delete(result);
 		send_result(FAAS__WPR_OOM, rc, peak, cpu0, init_us, cold, run_us, 0, NULL, 0, NULL);
