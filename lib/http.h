@@ -74,6 +74,9 @@ void faas__http_respond_error(faas__http_exchange *x, int status, const char *me
  * trigger's own routes have it. */
 bool faas__http_api_handle(faas__http_exchange *x);
 
+/* The value of a hexadecimal digit, or -1 (base64.c, with the other encodings). */
+int faas__hexval(int c);
+
 /* Base64 (base64.c), for binary bodies and X-Amz-Log-Result. out must hold
  * faas__base64_encoded_len(len) + 1 bytes; returns the length written. */
 size_t faas__base64_encoded_len(size_t len);

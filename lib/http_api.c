@@ -197,17 +197,6 @@ static bool access_check(faas__http_exchange *x, faas_runtime *rt, const faas__h
 
 /* ---- query strings ---- */
 
-static int hex_val(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Find key in a raw query string and percent-decode its value into out.
  * Returns 1 if found, 0 if absent, -1 if the value is malformed, contains a
  * NUL or does not fit. The first occurrence wins. */
@@ -228,10 +217,10 @@ static int query_get(const char *query, const char *key, char *out, size_t size)
 				int c = (unsigned char)v[i];
 
 				if (c == '%') {
-					if (i + 2 >= vlen || hex_val(v[i + 1]) < 0 ||
-					    hex_val(v[i + 2]) < 0)
+					if (i + 2 >= vlen || faas__hexval(v[i + 1]) < 0 ||
+					    faas__hexval(v[i + 2]) < 0)
 						return -1;
-					c = hex_val(v[i + 1]) * 16 + hex_val(v[i + 2]);
+					c = faas__hexval(v[i + 1]) * 16 + faas__hexval(v[i + 2]);
 					i += 2;
 				}
 				if (c == 0 || n + 1 >= size)

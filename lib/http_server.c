@@ -166,17 +166,6 @@ static bool ieq(const char *a, size_t alen, const char *b)
 	return b[i] == '\0';
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* ---- server references ---- */
 
 static void server_free(faas__http_server *srv)
@@ -437,8 +426,8 @@ static size_t path_decode(char *dst, const char *src, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		int hi, lo;
 
-		if (src[i] == '%' && i + 2 < n && (hi = hexval(src[i + 1])) >= 0 &&
-		    (lo = hexval(src[i + 2])) >= 0) {
+		if (src[i] == '%' && i + 2 < n && (hi = faas__hexval(src[i + 1])) >= 0 &&
+		    (lo = faas__hexval(src[i + 2])) >= 0) {
 			char ch = (char)(hi * 16 + lo);
 
 			if (ch == '\0')

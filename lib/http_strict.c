@@ -95,17 +95,6 @@ void faas__http_strict_body(faas__http_strict *s, bool chunked, uint64_t length,
 	}
 }
 
-static int hexval(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 static bool is_ctl(unsigned char c)
 {
 	return c < 0x20 || c == 0x7f;
@@ -280,7 +269,7 @@ faas__http_scan faas__http_strict_scan(faas__http_strict *s, const char *data, s
 			return r;
 		case S_CS:
 		case S_CS_MORE: {
-			int v = hexval(c);
+			int v = faas__hexval(c);
 
 			if (v >= 0) {
 				if (++s->hex_digits > 16)

@@ -168,17 +168,6 @@ static int check_options(faas_runtime *rt, const char *name, const faas_http_opt
 
 /* ---- decoding ---- */
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Decode into dst (room for n). plus: '+' means a space (query strings). */
 static size_t pct_decode(char *dst, const char *src, size_t n, bool plus)
 {
@@ -187,8 +176,8 @@ static size_t pct_decode(char *dst, const char *src, size_t n, bool plus)
 	for (size_t i = 0; i < n; i++) {
 		int hi, lo;
 
-		if (src[i] == '%' && i + 2 < n && (hi = hexval(src[i + 1])) >= 0 &&
-		    (lo = hexval(src[i + 2])) >= 0) {
+		if (src[i] == '%' && i + 2 < n && (hi = faas__hexval(src[i + 1])) >= 0 &&
+		    (lo = faas__hexval(src[i + 2])) >= 0) {
 			dst[o++] = (char)(hi * 16 + lo);
 			i += 2;
 		} else if (plus && src[i] == '+') {
