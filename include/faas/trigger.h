@@ -158,9 +158,16 @@ typedef struct faas_trigger_stats {
 
 FAAS_BEGIN_DECLS
 
-/** Fill opts with the defaults (same bytes as the _INIT macro). @return 0 or FAAS_EINVAL */
+/** Fill opts with the defaults (the same bytes as FAAS_TIMER_OPTIONS_INIT).
+ *  @param version FAAS_TIMER_OPTIONS_VERSION @return 0 or FAAS_EINVAL. Any thread. */
 FAAS_EXTERN int faas_timer_options_init(faas_timer_options *opts, unsigned int version);
+
+/** Fill opts with the defaults (the same bytes as FAAS_FILE_OPTIONS_INIT).
+ *  @param version FAAS_FILE_OPTIONS_VERSION @return 0 or FAAS_EINVAL. Any thread. */
 FAAS_EXTERN int faas_file_options_init(faas_file_options *opts, unsigned int version);
+
+/** Fill opts with the defaults (the same bytes as FAAS_HTTP_OPTIONS_INIT).
+ *  @param version FAAS_HTTP_OPTIONS_VERSION @return 0 or FAAS_EINVAL. Any thread. */
 FAAS_EXTERN int faas_http_options_init(faas_http_options *opts, unsigned int version);
 
 /**
