@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "format.h"
 #include "internal.h"
 
 /* A log line is formatted on the stack when it fits, which is nearly always. */
@@ -263,29 +264,12 @@ void faas_log(faas_ctx *ctx, const char *fmt, ...)
 		free(line);
 }
 
-static char *vformat(const char *fmt, va_list ap)
-{
-	va_list copy;
-	char *s;
-	int n;
-
-	va_copy(copy, ap);
-	n = vsnprintf(NULL, 0, fmt, copy);
-	va_end(copy);
-	if (n < 0)
-		return NULL;
-	s = malloc((size_t)n + 1);
-	if (s)
-		vsnprintf(s, (size_t)n + 1, fmt, ap);
-	return s;
-}
-
 static void set_error_v(faas_ctx *ctx, const char *type, const char *fmt, va_list ap)
 {
 	free(ctx->err_type);
 	free(ctx->err_msg);
 	ctx->err_type = faas__strdup(type ? type : FAAS__ERR_DEFAULT);
-	ctx->err_msg = fmt ? vformat(fmt, ap) : faas__strdup("");
+	ctx->err_msg = fmt ? faas__vformat(fmt, ap) : faas__strdup("");
 }
 
 void faas__ctx_set_error(faas_ctx *ctx, const char *type, const char *fmt, ...)

@@ -753,6 +753,31 @@ static const char *request_time(http_trigger *h, uint64_t ms)
 }
 
 /* Build the proxy event for a matched route into h->event. */
+/* Split a raw query string into decoded key/value pieces in h->pairs (the
+ * decoded bytes are appended to h->dec; pieces hold offsets into it, as the
+ * buffer may move). Both event builders use it. */
+static void split_query(http_trigger *h, const char *query, bool *oom)
+{
+	for (const char *q = query; *q && !*oom;) {
+		const char *amp = strchr(q, '&'), *eq;
+		size_t len = amp ? (size_t)(amp - q) : strlen(q);
+
+		if (len > 0) {
+			piece *p = piece_push(&h->pairs, &h->npairs, &h->pairs_cap, oom);
+
+			if (!p)
+				break;
+			eq = memchr(q, '=', len);
+			p->index = h->npairs;
+			p->key = dec_push(h, q, eq ? (size_t)(eq - q) : len, true, &p->key_len, oom);
+			p->value = eq ? dec_push(h, eq + 1, len - (size_t)(eq - q) - 1, true,
+			                         &p->value_len, oom)
+			              : dec_push(h, "", 0, true, &p->value_len, oom);
+		}
+		q += len + (amp ? 1 : 0);
+	}
+}
+
 static bool build_event(http_trigger *h, const faas__http_request *req, const route *r)
 {
 	jw *w = &h->event;
@@ -791,25 +816,7 @@ static bool build_event(http_trigger *h, const faas__http_request *req, const ro
 
 	/* Query: the decode buffer still holds the path segments; append. */
 	h->npairs = 0;
-	for (const char *q = req->query; *q && !oom;) {
-		const char *amp = strchr(q, '&'), *eq;
-		size_t len = amp ? (size_t)(amp - q) : strlen(q);
-
-		if (len > 0) {
-			piece *p = piece_push(&h->pairs, &h->npairs, &h->pairs_cap, &oom);
-
-			if (!p)
-				break;
-			eq = memchr(q, '=', len);
-			p->index = h->npairs;
-			p->key =
-			    dec_push(h, q, eq ? (size_t)(eq - q) : len, true, &p->key_len, &oom);
-			p->value = eq ? dec_push(h, eq + 1, len - (size_t)(eq - q) - 1, true,
-			                         &p->value_len, &oom)
-			              : dec_push(h, "", 0, true, &p->value_len, &oom);
-		}
-		q += len + (amp ? 1 : 0);
-	}
+	split_query(h, req->query, &oom);
 	if (oom)
 		return false;
 	for (size_t i = 0; i < h->npairs; i++) {
@@ -1042,25 +1049,7 @@ static int build_tree(http_trigger *h, const faas__http_request *req, const rout
 		}
 	}
 	h->npairs = 0;
-	for (const char *q = req->query; *q && !oom;) {
-		const char *amp = strchr(q, '&'), *eq;
-		size_t len = amp ? (size_t)(amp - q) : strlen(q);
-
-		if (len > 0) {
-			piece *p = piece_push(&h->pairs, &h->npairs, &h->pairs_cap, &oom);
-
-			if (!p)
-				break;
-			eq = memchr(q, '=', len);
-			p->index = h->npairs;
-			p->key =
-			    dec_push(h, q, eq ? (size_t)(eq - q) : len, true, &p->key_len, &oom);
-			p->value = eq ? dec_push(h, eq + 1, len - (size_t)(eq - q) - 1, true,
-			                         &p->value_len, &oom)
-			              : dec_push(h, "", 0, true, &p->value_len, &oom);
-		}
-		q += len + (amp ? 1 : 0);
-	}
+	split_query(h, req->query, &oom);
 	if (oom)
 		return FAAS_ENOMEM;
 	for (size_t i = 0; i < h->npairs; i++) {

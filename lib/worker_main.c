@@ -47,6 +47,8 @@
 
 #include <faas/errors.h>
 #include <faas/fn.h>
+
+#include "format.h"
 #include <faas/handler.h>
 
 #include "worker_proto.h"
@@ -271,23 +273,6 @@ void faas_log(faas_ctx *ctx, const char *fmt, ...)
 		free(line);
 }
 
-static char *vformat(const char *fmt, va_list ap)
-{
-	va_list copy;
-	char *s;
-	int n;
-
-	va_copy(copy, ap);
-	n = vsnprintf(NULL, 0, fmt, copy);
-	va_end(copy);
-	if (n < 0)
-		return NULL;
-	s = malloc((size_t)n + 1);
-	if (s)
-		vsnprintf(s, (size_t)n + 1, fmt, ap);
-	return s;
-}
-
 int faas_ctx_error(faas_ctx *ctx, const char *type, const char *fmt, ...)
 {
 	va_list ap;
@@ -298,7 +283,7 @@ int faas_ctx_error(faas_ctx *ctx, const char *type, const char *fmt, ...)
 	free(ctx->err_msg);
 	ctx->err_type = strdup(type ? type : "Error");
 	va_start(ap, fmt);
-	ctx->err_msg = fmt ? vformat(fmt, ap) : strdup("");
+	ctx->err_msg = fmt ? faas__vformat(fmt, ap) : strdup("");
 	va_end(ap);
 	return -1;
 }
@@ -496,7 +481,7 @@ static char *format(const char *fmt, ...)
 	char *s;
 
 	va_start(ap, fmt);
-	s = vformat(fmt, ap);
+	s = faas__vformat(fmt, ap);
 	va_end(ap);
 	return s;
 }
