@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../lib/http_server.h"
+#include "http_server.h"
 
 /* Loop turns allowed for inline handlers' answers to be delivered. */
 #define TURNS 16

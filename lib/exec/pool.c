@@ -1,0 +1,283 @@
+/* The thread pool behind the thread executor: a pool owned by the runtime (not libuv's shared one),
+ * so a handler stuck past its deadline can be written off and replaced
+ * without starving anyone else.
+ *
+ * Every thread is detached. The pool is reference counted by the runtime and
+ * by every thread, because a thread retired at a deadline may return long
+ * after the runtime is gone — or never; it then touches only its ctx and the
+ * pool. The mutex guards the queues, the counts and the call-state changes
+ * that decide who completes a call (see faas__pool_abandon). */
+#include <stdlib.h>
+#include <time.h>
+
+#include "exec.h"
+
+struct faas__pool {
+	pthread_mutex_t mu;
+	pthread_cond_t work;    /* a job arrived, or shutdown */
+	pthread_cond_t exited;  /* a live thread exited */
+	faas_ctx *queue_head, *queue_tail;
+	faas_ctx *done_head, *done_tail;
+	unsigned int live;      /* threads able to take jobs */
+	unsigned int target;    /* the configured number of threads */
+	unsigned int stuck;     /* retired threads still inside a handler */
+	unsigned int max_stuck;
+	unsigned int refs;      /* the runtime + every thread */
+	bool shutdown;
+	void (*notify)(void *);
+	void *notify_arg;
+};
+
+static void pool_unref_locked(faas__pool *pool)
+{
+	bool last = --pool->refs == 0;
+
+	pthread_mutex_unlock(&pool->mu);
+	if (last) {
+		pthread_mutex_destroy(&pool->mu);
+		pthread_cond_destroy(&pool->work);
+		pthread_cond_destroy(&pool->exited);
+		free(pool);
+	}
+}
+
+static void *worker_main(void *arg);
+
+/* Called with the mutex held. */
+static int spawn_locked(faas__pool *pool)
+{
+	pthread_attr_t attr;
+	pthread_t tid;
+	int rc;
+
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	rc = pthread_create(&tid, &attr, worker_main, pool);
+	pthread_attr_destroy(&attr);
+	if (rc != 0)
+		return FAAS_ESYSTEM;
+	pool->live++;
+	pool->refs++;
+	return 0;
+}
+
+static void push_done_locked(faas__pool *pool, faas_ctx *ctx)
+{
+	bool was_empty = pool->done_head == NULL;
+
+	ctx->exec_next = NULL;
+	if (pool->done_tail)
+		pool->done_tail->exec_next = ctx;
+	else
+		pool->done_head = ctx;
+	pool->done_tail = ctx;
+	/* uv_async_send coalesces anyway; skipping it while the loop has not yet
+	 * drained saves a write() per completion under load. */
+	if (was_empty && pool->notify)
+		pool->notify(pool->notify_arg);
+}
+
+/* Returns false when this thread must exit (it was retired and the pool is
+ * full again without it). */
+static bool run_job(faas__pool *pool, faas_ctx *ctx)
+{
+	int expected = FAAS__QUEUED;
+	bool retired;
+
+	if (!atomic_compare_exchange_strong(&ctx->state, &expected, FAAS__RUNNING)) {
+		/* Cancelled while queued: the loop completed it already. */
+		faas__ctx_release(ctx);
+		return true;
+	}
+	faas__ctx_execute(ctx, faas__now_ns(), false);
+	if (ctx->fn->lib)
+		atomic_fetch_sub(&ctx->fn->lib->running, 1);
+
+	pthread_mutex_lock(&pool->mu);
+	expected = FAAS__RUNNING;
+	if (atomic_compare_exchange_strong(&ctx->state, &expected, FAAS__DONE)) {
+		/* The loop's reference travels with the completion. */
+		push_done_locked(pool, ctx);
+		pthread_mutex_unlock(&pool->mu);
+		faas__ctx_release(ctx);
+		return true;
+	}
+	/* Abandoned at its deadline: the caller has its answer and this result
+	 * goes nowhere. The thread was written off and perhaps replaced: it
+	 * rejoins only if the pool is short of threads (max_stuck_threads was
+	 * reached, or shutdown has not begun and a replacement failed). */
+	retired = ctx->exec.thread.retired;
+	if (retired) {
+		pool->stuck--;
+		if (pool->live < pool->target && !pool->shutdown) {
+			pool->live++;
+			retired = false;
+		}
+	}
+	pthread_mutex_unlock(&pool->mu);
+	faas__ctx_release(ctx);
+	return !retired;
+}
+
+static void *worker_main(void *arg)
+{
+	faas__pool *pool = arg;
+
+	pthread_mutex_lock(&pool->mu);
+	for (;;) {
+		faas_ctx *ctx;
+
+		while (!pool->queue_head && !pool->shutdown)
+			pthread_cond_wait(&pool->work, &pool->mu);
+		if (!pool->queue_head)
+			break;
+		ctx = pool->queue_head;
+		pool->queue_head = ctx->exec_next;
+		if (!pool->queue_head)
+			pool->queue_tail = NULL;
+		ctx->exec.thread.id = pthread_self();
+		pthread_mutex_unlock(&pool->mu);
+		if (!run_job(pool, ctx)) {
+			/* Retired: the pool no longer counts this thread as live. */
+			pthread_mutex_lock(&pool->mu);
+			pool_unref_locked(pool);
+			return NULL;
+		}
+		pthread_mutex_lock(&pool->mu);
+	}
+	pool->live--;
+	pthread_cond_broadcast(&pool->exited);
+	pool_unref_locked(pool);
+	return NULL;
+}
+
+int faas__pool_new(faas__pool **out, unsigned int threads, unsigned int max_stuck,
+		   void (*notify)(void *), void *notify_arg)
+{
+	faas__pool *pool = calloc(1, sizeof(*pool));
+
+	if (!pool)
+		return FAAS_ENOMEM;
+	pthread_mutex_init(&pool->mu, NULL);
+	pthread_cond_init(&pool->work, NULL);
+	pthread_cond_init(&pool->exited, NULL);
+	pool->refs = 1;
+	pool->target = threads;
+	pool->max_stuck = max_stuck;
+	pool->notify = notify;
+	pool->notify_arg = notify_arg;
+	pthread_mutex_lock(&pool->mu);
+	for (unsigned int i = 0; i < threads; i++) {
+		if (spawn_locked(pool) != 0) {
+			pthread_mutex_unlock(&pool->mu);
+			(void)faas__pool_shutdown(pool);
+			return FAAS_ESYSTEM;
+		}
+	}
+	pthread_mutex_unlock(&pool->mu);
+	*out = pool;
+	return 0;
+}
+
+void faas__pool_submit(faas__pool *pool, faas_ctx *ctx)
+{
+	/* The worker's own reference; the loop keeps the one it has. */
+	atomic_fetch_add_explicit(&ctx->refs, 1, memory_order_relaxed);
+	ctx->exec_next = NULL;
+	pthread_mutex_lock(&pool->mu);
+	if (pool->queue_tail)
+		pool->queue_tail->exec_next = ctx;
+	else
+		pool->queue_head = ctx;
+	pool->queue_tail = ctx;
+	pthread_mutex_unlock(&pool->mu);
+	/* Signal after unlocking: a worker woken while we still hold the mutex
+	 * would only block on it again, two context switches per call. */
+	pthread_cond_signal(&pool->work);
+}
+
+bool faas__pool_abandon(faas__pool *pool, faas_ctx *ctx, bool *was_running)
+{
+	int expected = FAAS__QUEUED;
+	bool taken;
+
+	*was_running = false;
+	pthread_mutex_lock(&pool->mu);
+	if (atomic_compare_exchange_strong(&ctx->state, &expected, FAAS__ABANDONED)) {
+		/* Still queued: the worker that pops it will see the state and drop
+		 * it, so no thread is lost. */
+		pthread_mutex_unlock(&pool->mu);
+		return true;
+	}
+	expected = FAAS__RUNNING;
+	taken = atomic_compare_exchange_strong(&ctx->state, &expected, FAAS__ABANDONED);
+	if (taken) {
+		clockid_t cpu_clock;
+		struct timespec ts;
+
+		/* The thread is surely alive here (it has not finished the call and
+		 * cannot while we hold the mutex), so its CPU clock can be read. */
+		if (pthread_getcpuclockid(ctx->exec.thread.id, &cpu_clock) == 0 &&
+		    clock_gettime(cpu_clock, &ts) == 0)
+			ctx->abandoned_cpu_ns = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec -
+				      atomic_load(&ctx->cpu_start_ns);
+		*was_running = true;
+		ctx->exec.thread.retired = true;
+		pool->live--;
+		pool->stuck++;
+		/* Replace the stuck thread so other functions keep their capacity,
+		 * but only up to max_stuck: a handler that hangs on every call must
+		 * not make the process grow threads without bound. */
+		if (pool->stuck <= pool->max_stuck && !pool->shutdown)
+			(void)spawn_locked(pool);
+	}
+	pthread_mutex_unlock(&pool->mu);
+	return taken;
+}
+
+faas_ctx *faas__pool_take_done(faas__pool *pool)
+{
+	faas_ctx *list;
+
+	pthread_mutex_lock(&pool->mu);
+	list = pool->done_head;
+	pool->done_head = pool->done_tail = NULL;
+	pthread_mutex_unlock(&pool->mu);
+	return list;
+}
+
+void faas__pool_counts(faas__pool *pool, unsigned int *threads, unsigned int *stuck)
+{
+	pthread_mutex_lock(&pool->mu);
+	*threads = pool->live;
+	*stuck = pool->stuck;
+	pthread_mutex_unlock(&pool->mu);
+}
+
+faas_ctx *faas__pool_shutdown(faas__pool *pool)
+{
+	faas_ctx *done;
+
+	pthread_mutex_lock(&pool->mu);
+	pool->shutdown = true;
+	pool->notify = NULL;
+	pthread_cond_broadcast(&pool->work);
+	while (pool->live > 0)
+		pthread_cond_wait(&pool->exited, &pool->mu);
+	/* With no live thread left (all were stuck and none replaced), calls can
+	 * remain queued. The loop abandoned and answered them already; only the
+	 * worker's reference on each is left to drop. */
+	while (pool->queue_head) {
+		faas_ctx *ctx = pool->queue_head;
+
+		pool->queue_head = ctx->exec_next;
+		faas__ctx_release(ctx);
+	}
+	pool->queue_tail = NULL;
+	/* Every thread that could still finish a call normally has exited, so
+	 * this list is final. */
+	done = pool->done_head;
+	pool->done_head = pool->done_tail = NULL;
+	pool_unref_locked(pool);
+	return done;
+}

@@ -1,0 +1,270 @@
+/* The runtime: options, creation, the loop handles, stop/drain and free. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "gateway.h"
+#include "hooks.h"
+#include "invoke.h"
+
+/* Bounds on runtime options that have no natural limit, so a typo cannot ask
+ * for a billion threads or a terabyte of logs. */
+#define FAAS__MAX_STUCK_THREADS_LIMIT 4096u
+#define FAAS__MAX_ACTIVATION_CAPACITY 10000000u
+#define FAAS__MIN_LOG_LIMIT 256u
+#define FAAS__MAX_LOG_LIMIT (64u * 1024u * 1024u)
+#define FAAS__MAX_GRANULARITY_MS 60000u
+#define FAAS__MIN_DEFAULT_THREADS 4u
+
+int faas_runtime_options_init(faas_runtime_options *opts, unsigned int version)
+{
+	/* Static, so its padding is zero and the bytes match the macro's. */
+	static const faas_runtime_options tmpl = FAAS_RUNTIME_OPTIONS_INIT;
+
+	if (!opts || version != FAAS_RUNTIME_OPTIONS_VERSION)
+		return FAAS_EINVAL;
+	memcpy(opts, &tmpl, sizeof(tmpl));
+	return 0;
+}
+
+static int check_options(const faas_runtime_options *o)
+{
+	const faas_pricing *p = &o->pricing;
+
+	if (o->version != FAAS_RUNTIME_OPTIONS_VERSION)
+		return faas__fail(NULL, FAAS_EINVAL, "runtime options version %u, expected %u",
+				  o->version, FAAS_RUNTIME_OPTIONS_VERSION);
+	if (o->threads > FAAS_MAX_THREADS)
+		return faas__fail(NULL, FAAS_EINVAL, "threads: expected 0..%u, got %u",
+				  FAAS_MAX_THREADS, o->threads);
+	if (o->max_concurrency < 1)
+		return faas__fail(NULL, FAAS_EINVAL, "max_concurrency: expected >= 1, got 0");
+	if (o->max_stuck_threads > FAAS__MAX_STUCK_THREADS_LIMIT)
+		return faas__fail(NULL, FAAS_EINVAL, "max_stuck_threads: expected 0..%u, got %u",
+				  FAAS__MAX_STUCK_THREADS_LIMIT, o->max_stuck_threads);
+	if (o->default_timeout_ms < FAAS_MIN_TIMEOUT_MS || o->default_timeout_ms > FAAS_MAX_TIMEOUT_MS)
+		return faas__fail(NULL, FAAS_EINVAL, "default_timeout_ms: expected %u..%u, got %u",
+				  FAAS_MIN_TIMEOUT_MS, FAAS_MAX_TIMEOUT_MS, o->default_timeout_ms);
+	if (o->default_memory_mb < FAAS_MIN_MEMORY_MB || o->default_memory_mb > FAAS_MAX_MEMORY_MB)
+		return faas__fail(NULL, FAAS_EINVAL, "default_memory_mb: expected %u..%u, got %u",
+				  FAAS_MIN_MEMORY_MB, FAAS_MAX_MEMORY_MB, o->default_memory_mb);
+	if (o->activation_capacity < 1 || o->activation_capacity > FAAS__MAX_ACTIVATION_CAPACITY)
+		return faas__fail(NULL, FAAS_EINVAL, "activation_capacity: expected 1..%u, got %u",
+				  FAAS__MAX_ACTIVATION_CAPACITY, o->activation_capacity);
+	if (o->log_limit_bytes < FAAS__MIN_LOG_LIMIT || o->log_limit_bytes > FAAS__MAX_LOG_LIMIT)
+		return faas__fail(NULL, FAAS_EINVAL, "log_limit_bytes: expected %u..%u, got %zu",
+				  FAAS__MIN_LOG_LIMIT, FAAS__MAX_LOG_LIMIT, o->log_limit_bytes);
+	if (o->drain_timeout_ms > FAAS_MAX_TIMEOUT_MS)
+		return faas__fail(NULL, FAAS_EINVAL, "drain_timeout_ms: expected 0..%u, got %u",
+				  FAAS_MAX_TIMEOUT_MS, o->drain_timeout_ms);
+	if (!isfinite(p->gb_second_usd) || p->gb_second_usd < 0 || !isfinite(p->request_usd) ||
+	    p->request_usd < 0)
+		return faas__fail(NULL, FAAS_EINVAL,
+				  "pricing: prices must be finite and >= 0");
+	if (p->granularity_ms < 1 || p->granularity_ms > FAAS__MAX_GRANULARITY_MS)
+		return faas__fail(NULL, FAAS_EINVAL,
+				  "pricing.granularity_ms: expected 1..%u, got %u",
+				  FAAS__MAX_GRANULARITY_MS, p->granularity_ms);
+	if (o->log_sink && (o->log_sink->version != FAAS_LOG_SINK_VERSION || !o->log_sink->write))
+		return faas__fail(NULL, FAAS_EINVAL, "log_sink: version %u or write missing",
+				  o->log_sink->version);
+	if (o->state && (o->state->version != FAAS_STATE_BACKEND_VERSION || !o->state->get ||
+			 !o->state->put || !o->state->del || !o->state->incr))
+		return faas__fail(NULL, FAAS_EINVAL,
+				  "state: backend version %u (expected %u) or a function missing",
+				  o->state->version, FAAS_STATE_BACKEND_VERSION);
+	if (o->billing && o->billing->version != FAAS_BILLING_HOOK_VERSION)
+		return faas__fail(NULL, FAAS_EINVAL, "billing: hook version %u, expected %u",
+				  o->billing->version, FAAS_BILLING_HOOK_VERSION);
+	return 0;
+}
+
+static unsigned int default_threads(void)
+{
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	unsigned int n = cpus > 0 ? (unsigned int)cpus * 2 : FAAS__MIN_DEFAULT_THREADS;
+
+	return n < FAAS__MIN_DEFAULT_THREADS ? FAAS__MIN_DEFAULT_THREADS : n;
+}
+
+static void release_memory(faas_runtime *rt)
+{
+	faas__store_free(&rt->store);
+	free(rt->deadlines.items);
+	free(rt->print_buf);
+	if (rt->owns_billing && rt->billing && rt->billing->free)
+		rt->billing->free(rt->billing);
+	if (rt->owns_state && rt->state && rt->state->free)
+		rt->state->free(rt->state);
+}
+
+static void on_keepalive(uv_async_t *h)
+{
+	(void)h;
+}
+
+/* Every layer opens its own handles, counted in core's loop helpers. */
+static int init_handles(faas_runtime *rt)
+{
+	if (uv_async_init(rt->loop, &rt->keepalive, on_keepalive) != 0)
+		return FAAS_ESYSTEM;
+	rt->keepalive.data = rt;
+	faas__handles_add(rt, 1);
+	/* Only faas_runtime_run holds the loop through it. */
+	uv_unref((uv_handle_t *)&rt->keepalive);
+	if (faas__defer_init(rt) != 0)
+		return FAAS_ESYSTEM;
+	faas__reaper_init(rt);
+	return faas__invoke_init(rt);
+}
+
+static void close_handles(faas_runtime *rt)
+{
+	faas__handle_close((uv_handle_t *)&rt->keepalive);
+	faas__defer_close(rt);
+	faas__reaper_close(rt);
+	faas__invoke_close(rt);
+}
+
+int faas_runtime_new(faas_runtime **out, const faas_runtime_options *opts)
+{
+	faas_runtime_options defaults = FAAS_RUNTIME_OPTIONS_INIT;
+	faas_runtime *rt;
+	int rc;
+
+	if (!out)
+		return faas__fail(NULL, FAAS_EINVAL, "out is NULL");
+	*out = NULL;
+	if (!opts)
+		opts = &defaults;
+	rc = check_options(opts);
+	if (rc != 0)
+		return rc;
+	rt = calloc(1, sizeof(*rt));
+	if (!rt)
+		return faas__fail(NULL, FAAS_ENOMEM, "out of memory");
+	rt->opts = *opts;
+	if (rt->opts.threads == 0)
+		rt->opts.threads = default_threads();
+	faas__alloc_hooks_install();
+	faas__idgen_init(&rt->ids);
+
+	if (opts->loop) {
+		rt->loop = opts->loop;
+	} else {
+		if (uv_loop_init(&rt->own_loop) != 0) {
+			free(rt);
+			return faas__fail(NULL, FAAS_ESYSTEM, "uv_loop_init failed");
+		}
+		rt->loop = &rt->own_loop;
+		rt->owns_loop = true;
+	}
+	rc = faas__store_init(&rt->store, rt->opts.activation_capacity);
+	if (rc == 0 && !opts->billing) {
+		rc = faas__billing_default_new(&rt->billing, &rt->opts.pricing);
+		rt->owns_billing = rc == 0;
+	} else {
+		rt->billing = opts->billing;
+	}
+	if (rc == 0 && !opts->state) {
+		rc = faas_state_memory_new(&rt->state);
+		rt->owns_state = rc == 0;
+	} else if (rc == 0) {
+		rt->state = opts->state;
+	}
+	if (rc != 0) {
+		release_memory(rt);
+		if (rt->owns_loop)
+			uv_loop_close(&rt->own_loop);
+		free(rt);
+		return faas__fail(NULL, rc, "out of memory");
+	}
+	rc = init_handles(rt);
+	if (rc != 0) {
+		/* Handles were initialised: tear down the way free does. */
+		rt->freeing = true;
+		faas_runtime_free(rt);
+		return faas__fail(NULL, rc, "cannot start executor threads");
+	}
+	*out = rt;
+	return 0;
+}
+
+uv_loop_t *faas_runtime_loop(faas_runtime *rt)
+{
+	return rt ? rt->loop : NULL;
+}
+
+int faas_runtime_run(faas_runtime *rt)
+{
+	if (!rt)
+		return FAAS_EINVAL;
+	if (rt->stopped)
+		return faas__fail(rt, FAAS_ESTOPPED, "the runtime is stopped");
+	/* Keep the loop alive while idle: a server waits for its stop. */
+	uv_ref((uv_handle_t *)&rt->keepalive);
+	rt->running = true;
+	while (!rt->stopped)
+		uv_run(rt->loop, UV_RUN_ONCE);
+	rt->running = false;
+	uv_unref((uv_handle_t *)&rt->keepalive);
+	return 0;
+}
+
+int faas_runtime_stop(faas_runtime *rt)
+{
+	if (!rt)
+		return FAAS_EINVAL;
+	if (rt->stopping) {
+		/* A second stop while draining: do not wait any longer. */
+		if (!rt->stopped)
+			faas__cancel_all(rt);
+		return 0;
+	}
+	rt->stopping = true;
+	faas__triggers_stop(rt);
+	faas__drain_start(rt);
+	return 0;
+}
+
+bool faas_runtime_stopped(const faas_runtime *rt)
+{
+	return rt ? rt->stopped : false;
+}
+
+void faas_runtime_free(faas_runtime *rt)
+{
+	if (!rt)
+		return;
+	if (!rt->stopping) {
+		rt->stopping = true;
+		faas__triggers_stop(rt);
+	}
+	/* Cancel what is running (callbacks run now, status internal_error),
+	 * then let the threads that are not stuck finish and exit: what they
+	 * completed meanwhile is delivered normally. */
+	faas__cancel_all(rt);
+	faas__defer_run(rt);
+	rt->freeing = true;
+	faas__exec_shutdown(rt);
+	faas__defer_run(rt);
+	rt->stopped = true;
+	faas__triggers_close(rt);
+	faas__fn_unregister_all(rt);
+	release_memory(rt);
+	if (rt->open_handles == 0) {
+		/* Creation failed before any handle existed. */
+		if (rt->owns_loop)
+			uv_loop_close(&rt->own_loop);
+		free(rt);
+		return;
+	}
+	close_handles(rt);
+	if (rt->owns_loop) {
+		/* Runs every close callback, the triggers' included. */
+		uv_run(&rt->own_loop, UV_RUN_DEFAULT);
+		uv_loop_close(&rt->own_loop);
+		free(rt);
+	}
+}
