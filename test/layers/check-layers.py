@@ -295,7 +295,9 @@ def check_includes(src, files, rule, search, public, graph, problems):
 			if target in files:
 				to_layer, to_node = files[target]
 			else:
-				to_layer, to_node = rel.split(os.sep)[0], node_of(rel)
+				first = rel.split(os.sep)[0]
+				to_layer = first if first != rel else "(no layer folder)"
+				to_node = node_of(rel)
 			graph.add(node, to_node, 'include %s "%s"' % (where, inc))
 			why = rule.check(layer, to_layer, to_node)
 			if why:
