@@ -1,5 +1,6 @@
-/* The loop helpers: handle counting for the runtime's memory, and the queue
- * of callbacks deferred to a clean loop turn. */
+/* The loop helpers declared in loop.h: handle counting for the runtime's
+ * memory, and the queue of callbacks deferred to a clean loop turn. They live
+ * beside core.h because they work on the runtime record it defines. */
 #include <stdlib.h>
 
 #include "core.h"
