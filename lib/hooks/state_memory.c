@@ -1,7 +1,7 @@
 /* The default state backend: a hash table in memory behind one mutex.
  * Versions come from one counter for the whole table, so a key deleted and
- * written again never reuses a version a reader might still hold. */
-#include <errno.h>
+ * written again never reuses a version a reader might still hold. The
+ * contract it keeps is written in include/faas/sys/state.h. */
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -76,9 +76,16 @@ static bool version_matches(const entry *e, uint64_t expected)
 	return e && e->version == expected;
 }
 
+/* Every op refuses these before touching the table. */
+static bool valid_call(const faas_state_backend *self, const char *key)
+{
+	return self && key && key[0] != '\0';
+}
+
 static char *copy_value(const void *value, size_t len)
 {
-	char *v = malloc(len + 1);
+	/* len + 1 must not wrap to a tiny allocation that memcpy then overruns. */
+	char *v = len < SIZE_MAX ? malloc(len + 1) : NULL;
 
 	if (v) {
 		memcpy(v, value, len);
@@ -94,9 +101,16 @@ static int mem_get(faas_state_backend *self, const char *key, char **value_out, 
 	entry *e;
 	int rc = 0;
 
-	if (!key || !value_out)
+	/* Outs are reset first, so a failure never leaves a caller's stale value
+	 * looking like an answer. */
+	if (value_out)
+		*value_out = NULL;
+	if (len_out)
+		*len_out = 0;
+	if (version_out)
+		*version_out = FAAS_STATE_ABSENT;
+	if (!valid_call(self, key) || !value_out)
 		return FAAS_EINVAL;
-	*value_out = NULL;
 	pthread_mutex_lock(&m->mu);
 	e = *slot_of(m, key, hash_key(key));
 	if (!e) {
@@ -152,7 +166,7 @@ static int mem_put(faas_state_backend *self, const char *key, const void *value,
 	entry **slot;
 	int rc;
 
-	if (!key || (!value && len > 0))
+	if (!valid_call(self, key) || (!value && len > 0))
 		return FAAS_EINVAL;
 	h = hash_key(key);
 	pthread_mutex_lock(&m->mu);
@@ -171,7 +185,7 @@ static int mem_del(faas_state_backend *self, const char *key, uint64_t expected_
 	entry **slot, *e;
 	int rc = 0;
 
-	if (!key)
+	if (!valid_call(self, key))
 		return FAAS_EINVAL;
 	pthread_mutex_lock(&m->mu);
 	slot = slot_of(m, key, hash_key(key));
@@ -191,18 +205,30 @@ static int mem_del(faas_state_backend *self, const char *key, uint64_t expected_
 	return rc;
 }
 
+/* Strictly an optional '-' and digits: strtoll() would also take leading
+ * spaces and a '+', and stop at an embedded NUL, which would let "  7" count
+ * as a number here and not in another backend. Overflow is refused. */
 static bool parse_int64(const char *s, size_t len, int64_t *out)
 {
-	char *end;
-	long long v;
+	bool neg = len > 0 && s[0] == '-';
+	uint64_t limit = neg ? (uint64_t)INT64_MAX + 1u : (uint64_t)INT64_MAX;
+	uint64_t v = 0;
+	size_t i = neg ? 1 : 0;
 
-	if (len == 0 || len > 20)
+	if (i == len)
 		return false;
-	errno = 0;
-	v = strtoll(s, &end, 10);
-	if (errno != 0 || end != s + len)
-		return false;
-	*out = v;
+	for (; i < len; i++) {
+		unsigned d = (unsigned char)s[i] - (unsigned)'0';
+
+		if (d > 9 || v > (limit - d) / 10)
+			return false;
+		v = v * 10 + d;
+	}
+	/* INT64_MIN has no positive twin to negate. */
+	if (neg)
+		*out = v > (uint64_t)INT64_MAX ? INT64_MIN : -(int64_t)v;
+	else
+		*out = (int64_t)v;
 	return true;
 }
 
@@ -216,7 +242,7 @@ static int mem_incr(faas_state_backend *self, const char *key, int64_t delta, in
 	int rc = 0;
 	int n;
 
-	if (!key)
+	if (!valid_call(self, key))
 		return FAAS_EINVAL;
 	h = hash_key(key);
 	pthread_mutex_lock(&m->mu);
