@@ -1,4 +1,4 @@
-/* The activation store (lib/store.c): the ring itself through faas__store_*
+/* The activation store (lib/core/store.c): the ring itself through faas__store_*
  * (references taken and dropped, capacity 1, wrap-around over many laps),
  * then the same through faas_activation_list()/lookup() on a runtime whose
  * functions run inline, checked after every call against a model of what
@@ -10,7 +10,7 @@
 #include <criterion/criterion.h>
 
 #include "helpers.h"
-#include "internal.h"
+#include "core.h"
 
 TestSuite(store, .timeout = 60);
 
