@@ -28,6 +28,15 @@
 /* U+FFFD, the replacement character, in UTF-8. */
 #define R "\xef\xbf\xbd"
 
+/* Under AddressSanitizer, a huge allocation returns NULL, as without it,
+ * instead of aborting: buf's failure path is tested that way. ASan reads
+ * this hook at start-up; without ASan it is never called. */
+const char *__asan_default_options(void);
+const char *__asan_default_options(void)
+{
+	return "allocator_may_return_null=1";
+}
+
 /* A small deterministic generator (xorshift64*), so failures reproduce. */
 static uint64_t rng_state = 0x9e3779b97f4a7c15u;
 
@@ -284,10 +293,12 @@ static char *esc(const char *s, size_t n)
 static void check_escape(const char *in, size_t n, const char *expect)
 {
 	char *got = esc(in, n);
-	char *quoted = malloc(strlen(expect) + 3);
+	size_t qlen = strlen(expect) + 3;
+	char *quoted = malloc(qlen);
 	cJSON *j;
 
-	sprintf(quoted, "\"%s\"", expect);
+	cr_assert_not_null(quoted);
+	snprintf(quoted, qlen, "\"%s\"", expect);
 	cr_assert_str_eq(got, quoted);
 	cr_assert(faas__utf8_valid(got, strlen(got)));
 	j = cJSON_Parse(got);
@@ -363,20 +374,20 @@ Test(json, nul_del_quote_backslash)
 Test(json, valid_utf8_unchanged)
 {
 	static const char *const valid[] = {
-		"\xc2\x80",         /* U+0080 */
-		"\xc3\xa9",         /* U+00E9 */
-		"\xdf\xbf",         /* U+07FF */
-		"\xe0\xa0\x80",     /* U+0800 */
-		"\xe2\x82\xac",     /* U+20AC */
-		"\xed\x9f\xbf",     /* U+D7FF */
-		"\xee\x80\x80",     /* U+E000 */
-		"\xef\xbf\xbd",     /* U+FFFD */
-		"\xef\xbf\xbf",     /* U+FFFF */
-		"\xf0\x90\x80\x80", /* U+10000 */
-		"\xf0\x9f\x98\x80", /* U+1F600 */
-		"\xf3\xbf\xbf\xbf", /* U+FFFFF */
-		"\xf4\x8f\xbf\xbf", /* U+10FFFF */
-		"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80 \xe4\xb8\xad\xe6\x96\x87",
+	    "\xc2\x80",         /* U+0080 */
+	    "\xc3\xa9",         /* U+00E9 */
+	    "\xdf\xbf",         /* U+07FF */
+	    "\xe0\xa0\x80",     /* U+0800 */
+	    "\xe2\x82\xac",     /* U+20AC */
+	    "\xed\x9f\xbf",     /* U+D7FF */
+	    "\xee\x80\x80",     /* U+E000 */
+	    "\xef\xbf\xbd",     /* U+FFFD */
+	    "\xef\xbf\xbf",     /* U+FFFF */
+	    "\xf0\x90\x80\x80", /* U+10000 */
+	    "\xf0\x9f\x98\x80", /* U+1F600 */
+	    "\xf3\xbf\xbf\xbf", /* U+FFFFF */
+	    "\xf4\x8f\xbf\xbf", /* U+10FFFF */
+	    "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80 \xe4\xb8\xad\xe6\x96\x87",
 	};
 
 	for (size_t i = 0; i < sizeof(valid) / sizeof(valid[0]); i++) {
@@ -398,52 +409,52 @@ Test(json, invalid_shapes)
 	static const struct {
 		const char *in, *out;
 	} cases[] = {
-		/* lone continuation bytes */
-		{"\x80", R},
-		{"\xbf", R},
-		{"a\x80z", "a" R "z"},
-		{"\x80\x80", R R},
-		/* bytes that never start a character */
-		{"\xc0\x80", R R}, /* overlong NUL */
-		{"\xc1\xbf", R R},
-		{"\xf5", R},
-		{"\xf5\x80\x80\x80", R R R R},
-		{"\xfe", R},
-		{"\xff", R},
-		/* overlong three and four bytes */
-		{"\xe0\x80\x80", R R R},
-		{"\xe0\x9f\xbf", R R R},
-		{"\xf0\x80\x80\x80", R R R R},
-		{"\xf0\x8f\xbf\xbf", R R R R},
-		/* surrogates */
-		{"\xed\xa0\x80", R R R},
-		{"\xed\xbf\xbf", R R R},
-		{"\xed\xa0\x80\xed\xb0\x80", R R R R R R}, /* a CESU-8 pair */
-		/* past U+10FFFF */
-		{"\xf4\x90\x80\x80", R R R R},
-		{"\xf7\xbf\xbf\xbf", R R R R},
-		/* truncated at the end: one U+FFFD for the whole prefix */
-		{"a\xc3", "a" R},
-		{"a\xe2\x82", "a" R},
-		{"a\xe2", "a" R},
-		{"a\xf0\x9f\x98", "a" R},
-		{"\xf0\x9f", R},
-		{"\xf0", R},
-		/* truncated in the middle */
-		{"\xe2\x82z", R "z"},
-		{"\xc3\xc3\xa9", R "\xc3\xa9"},
-		{"\xe2\x82\xe2\x82\xac", R "\xe2\x82\xac"},
-		{"\xf0\x9f\x98\xf0\x9f\x98\x80", R "\xf0\x9f\x98\x80"},
-		{"\xe2\x82\"", R "\\\""},
-		{"\xc3\n", R "\\n"},
-		{"\xf0\x9f\x98\x01", R "\\u0001"},
-		{"\xe1\x80\xe1\x80", R R},
-		/* Unicode 15 ch. 3, table 3-8 and the examples around it */
-		{"\x61\xf1\x80\x80\xe1\x80\xc2\x62\x80\x63\x80\xbf\x64", "a" R R R "b" R "c" R R "d"},
-		{"\xc0\xaf\xe0\x80\xbf\xf0\x81\x82\x41", R R R R R R R R "A"},
-		{"\xed\xa0\x80\xed\xbf\xbf\xed\xaf\x41", R R R R R R R R "A"},
-		{"\xf4\x91\x92\x93\xff\x41\x80\xbf\x42", R R R R R "A" R R "B"},
-		{"\xe1\x80\xe2\xf0\x91\x92\xf1\xbf\x41", R R R R "A"},
+	    /* lone continuation bytes */
+	    {"\x80", R},
+	    {"\xbf", R},
+	    {"a\x80z", "a" R "z"},
+	    {"\x80\x80", R R},
+	    /* bytes that never start a character */
+	    {"\xc0\x80", R R}, /* overlong NUL */
+	    {"\xc1\xbf", R R},
+	    {"\xf5", R},
+	    {"\xf5\x80\x80\x80", R R R R},
+	    {"\xfe", R},
+	    {"\xff", R},
+	    /* overlong three and four bytes */
+	    {"\xe0\x80\x80", R R R},
+	    {"\xe0\x9f\xbf", R R R},
+	    {"\xf0\x80\x80\x80", R R R R},
+	    {"\xf0\x8f\xbf\xbf", R R R R},
+	    /* surrogates */
+	    {"\xed\xa0\x80", R R R},
+	    {"\xed\xbf\xbf", R R R},
+	    {"\xed\xa0\x80\xed\xb0\x80", R R R R R R}, /* a CESU-8 pair */
+	    /* past U+10FFFF */
+	    {"\xf4\x90\x80\x80", R R R R},
+	    {"\xf7\xbf\xbf\xbf", R R R R},
+	    /* truncated at the end: one U+FFFD for the whole prefix */
+	    {"a\xc3", "a" R},
+	    {"a\xe2\x82", "a" R},
+	    {"a\xe2", "a" R},
+	    {"a\xf0\x9f\x98", "a" R},
+	    {"\xf0\x9f", R},
+	    {"\xf0", R},
+	    /* truncated in the middle */
+	    {"\xe2\x82z", R "z"},
+	    {"\xc3\xc3\xa9", R "\xc3\xa9"},
+	    {"\xe2\x82\xe2\x82\xac", R "\xe2\x82\xac"},
+	    {"\xf0\x9f\x98\xf0\x9f\x98\x80", R "\xf0\x9f\x98\x80"},
+	    {"\xe2\x82\"", R "\\\""},
+	    {"\xc3\n", R "\\n"},
+	    {"\xf0\x9f\x98\x01", R "\\u0001"},
+	    {"\xe1\x80\xe1\x80", R R},
+	    /* Unicode 15 ch. 3, table 3-8 and the examples around it */
+	    {"\x61\xf1\x80\x80\xe1\x80\xc2\x62\x80\x63\x80\xbf\x64", "a" R R R "b" R "c" R R "d"},
+	    {"\xc0\xaf\xe0\x80\xbf\xf0\x81\x82\x41", R R R R R R R R "A"},
+	    {"\xed\xa0\x80\xed\xbf\xbf\xed\xaf\x41", R R R R R R R R "A"},
+	    {"\xf4\x91\x92\x93\xff\x41\x80\xbf\x42", R R R R R "A" R R "B"},
+	    {"\xe1\x80\xe2\xf0\x91\x92\xf1\xbf\x41", R R R R "A"},
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -510,8 +521,8 @@ Test(json, random_bytes)
 	/* Bytes drawn mostly from the interesting ranges, so that valid and
 	 * invalid sequences of every length come up often. */
 	static const unsigned char pool[] = {'a',  '"',  '\\', '\n', 0x01, 0x7f, 0x80, 0x8f,
-					     0x90, 0x9f, 0xa0, 0xbf, 0xc0, 0xc2, 0xdf, 0xe0,
-					     0xe1, 0xed, 0xef, 0xf0, 0xf1, 0xf4, 0xf5, 0xff};
+	                                     0x90, 0x9f, 0xa0, 0xbf, 0xc0, 0xc2, 0xdf, 0xe0,
+	                                     0xe1, 0xed, 0xef, 0xf0, 0xf1, 0xf4, 0xf5, 0xff};
 
 	for (int round = 0; round < 20000; round++) {
 		unsigned char in[12];
@@ -704,19 +715,47 @@ Test(json, doubles_round_trip)
 	}
 }
 
-Test(json, doubles_ignore_the_locale)
+/* A locale whose decimal point is ',': an installed one, else one compiled
+ * with localedef into a temporary LOCPATH (Debian ships the sources). */
+static bool comma_locale(char *dir, size_t size)
 {
 	static const char *const locales[] = {"de_DE.UTF-8", "de_DE.utf8", "fr_FR.UTF-8",
-					      "fr_FR.utf8", "ru_RU.UTF-8", "nl_NL.UTF-8"};
-	const char *found = NULL;
+	                                      "fr_FR.utf8"};
+	char cmd[256];
 
-	for (size_t i = 0; i < sizeof(locales) / sizeof(locales[0]) && !found; i++)
-		found = setlocale(LC_NUMERIC, locales[i]);
-	if (!found || localeconv()->decimal_point[0] == '.')
-		cr_skip_test("no locale with a decimal comma is installed");
+	for (size_t i = 0; i < sizeof(locales) / sizeof(locales[0]); i++)
+		if (setlocale(LC_NUMERIC, locales[i]))
+			return true;
+	snprintf(dir, size, "/tmp/faas-util-locale-XXXXXX");
+	if (!mkdtemp(dir))
+		return false;
+	snprintf(cmd, sizeof(cmd), "localedef -i de_DE -f UTF-8 %s/de_DE.UTF-8 >/dev/null 2>&1",
+	         dir);
+	if (system(cmd) != 0)
+		return false;
+	setenv("LOCPATH", dir, 1);
+	return setlocale(LC_NUMERIC, "de_DE.UTF-8") != NULL;
+}
+
+Test(json, doubles_ignore_the_locale, .timeout = 60)
+{
+	char dir[64] = "", cmd[128];
+	bool found = comma_locale(dir, sizeof(dir));
+	char text[16];
+
+	if (dir[0]) {
+		snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+		cr_assert_eq(system(cmd), 0);
+	}
+	if (!found)
+		cr_skip_test("no locale with a decimal comma, and localedef could not make one");
+	/* The locale is loaded: it stays after its files are gone. */
+	snprintf(text, sizeof(text), "%.1f", 0.5);
+	cr_assert_str_eq(text, "0,5");
 	check_dbl(0.1, "0.1");
 	check_dbl(-2.5e-10, "-2.5e-10");
 	check_dbl(1.0 / 3.0, "0.3333333333333333");
+	check_dbl(12345.678, "12345.678");
 	setlocale(LC_NUMERIC, "C");
 }
 
@@ -759,8 +798,7 @@ Test(json, nesting_and_commas)
 	faas__json_end_object(&w);
 	s = finish(&w, &b);
 	cr_assert_str_eq(s, "{\"a\":1,\"b\\u0000\":[1,\"two\",{\"c\":null,\"d\":true},[],{},false],"
-			    "\"e\\\"\":{\"x\":[1,2]},\"f\":null,\"g\":\"" R "t" R
-			    "\",\"h\":2.5}");
+	                    "\"e\\\"\":{\"x\":[1,2]},\"f\":null,\"g\":\"" R "t" R "\",\"h\":2.5}");
 	free(s);
 }
 
@@ -846,9 +884,9 @@ static void misuse_too_deep(faas__json *w)
 Test(json, misuse_fails)
 {
 	void (*const misuses[])(faas__json *) = {
-		misuse_key_in_array, misuse_value_without_key, misuse_two_keys,
-		misuse_end_after_key, misuse_wrong_end,        misuse_end_at_top,
-		misuse_key_at_top,   misuse_two_values,        misuse_too_deep,
+	    misuse_key_in_array,  misuse_value_without_key, misuse_two_keys,
+	    misuse_end_after_key, misuse_wrong_end,         misuse_end_at_top,
+	    misuse_key_at_top,    misuse_two_values,        misuse_too_deep,
 	};
 
 	for (size_t i = 0; i < sizeof(misuses) / sizeof(misuses[0]); i++) {
@@ -987,28 +1025,28 @@ typedef struct date_case {
 Test(date, known_instants)
 {
 	static const date_case cases[] = {
-		{0, "Thu, 01 Jan 1970 00:00:00 GMT", "1970-01-01T00:00:00Z",
-		 "01/Jan/1970:00:00:00 +0000"},
-		{784111777, "Sun, 06 Nov 1994 08:49:37 GMT", "1994-11-06T08:49:37Z",
-		 "06/Nov/1994:08:49:37 +0000"},
-		{951827696, "Tue, 29 Feb 2000 12:34:56 GMT", "2000-02-29T12:34:56Z",
-		 "29/Feb/2000:12:34:56 +0000"},
-		{1735689599, "Tue, 31 Dec 2024 23:59:59 GMT", "2024-12-31T23:59:59Z",
-		 "31/Dec/2024:23:59:59 +0000"},
-		{1796409000, "Fri, 04 Dec 2026 18:30:00 GMT", "2026-12-04T18:30:00Z",
-		 "04/Dec/2026:18:30:00 +0000"},
-		{2147483647, "Tue, 19 Jan 2038 03:14:07 GMT", "2038-01-19T03:14:07Z",
-		 "19/Jan/2038:03:14:07 +0000"},
-		{2147483648, "Tue, 19 Jan 2038 03:14:08 GMT", "2038-01-19T03:14:08Z",
-		 "19/Jan/2038:03:14:08 +0000"},
-		{-1, "Wed, 31 Dec 1969 23:59:59 GMT", "1969-12-31T23:59:59Z",
-		 "31/Dec/1969:23:59:59 +0000"},
-		{-62135596800, "Mon, 01 Jan 0001 00:00:00 GMT", "0001-01-01T00:00:00Z",
-		 "01/Jan/0001:00:00:00 +0000"},
-		{-62167219200, "Sat, 01 Jan 0000 00:00:00 GMT", "0000-01-01T00:00:00Z",
-		 "01/Jan/0000:00:00:00 +0000"},
-		{253402300799, "Fri, 31 Dec 9999 23:59:59 GMT", "9999-12-31T23:59:59Z",
-		 "31/Dec/9999:23:59:59 +0000"},
+	    {0, "Thu, 01 Jan 1970 00:00:00 GMT", "1970-01-01T00:00:00Z",
+	     "01/Jan/1970:00:00:00 +0000"},
+	    {784111777, "Sun, 06 Nov 1994 08:49:37 GMT", "1994-11-06T08:49:37Z",
+	     "06/Nov/1994:08:49:37 +0000"},
+	    {951827696, "Tue, 29 Feb 2000 12:34:56 GMT", "2000-02-29T12:34:56Z",
+	     "29/Feb/2000:12:34:56 +0000"},
+	    {1735689599, "Tue, 31 Dec 2024 23:59:59 GMT", "2024-12-31T23:59:59Z",
+	     "31/Dec/2024:23:59:59 +0000"},
+	    {1796409000, "Fri, 04 Dec 2026 18:30:00 GMT", "2026-12-04T18:30:00Z",
+	     "04/Dec/2026:18:30:00 +0000"},
+	    {2147483647, "Tue, 19 Jan 2038 03:14:07 GMT", "2038-01-19T03:14:07Z",
+	     "19/Jan/2038:03:14:07 +0000"},
+	    {2147483648, "Tue, 19 Jan 2038 03:14:08 GMT", "2038-01-19T03:14:08Z",
+	     "19/Jan/2038:03:14:08 +0000"},
+	    {-1, "Wed, 31 Dec 1969 23:59:59 GMT", "1969-12-31T23:59:59Z",
+	     "31/Dec/1969:23:59:59 +0000"},
+	    {-62135596800, "Mon, 01 Jan 0001 00:00:00 GMT", "0001-01-01T00:00:00Z",
+	     "01/Jan/0001:00:00:00 +0000"},
+	    {-62167219200, "Sat, 01 Jan 0000 00:00:00 GMT", "0000-01-01T00:00:00Z",
+	     "01/Jan/0000:00:00:00 +0000"},
+	    {253402300799, "Fri, 31 Dec 9999 23:59:59 GMT", "9999-12-31T23:59:59Z",
+	     "31/Dec/9999:23:59:59 +0000"},
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -1123,13 +1161,13 @@ Test(date, every_day_against_gmtime, .timeout = 60)
 		cr_assert_not_null(gmtime_r(&t, &tm));
 		faas__civil_from_days(days, &y, &m, &d);
 		cr_assert(y == tm.tm_year + 1900 && m == tm.tm_mon + 1 && d == tm.tm_mday,
-			  "day %lld", (long long)days);
+		          "day %lld", (long long)days);
 		cr_assert_eq(faas__weekday_from_days(days), tm.tm_wday);
 		cr_assert_eq(faas__days_from_civil(y, m, d), days);
 		faas__civil_from_unix(&c, (int64_t)t);
 		cr_assert(c.year == y && c.month == m && c.day == d && c.hour == tm.tm_hour &&
-			  c.minute == tm.tm_min && c.second == tm.tm_sec &&
-			  c.weekday == tm.tm_wday);
+		          c.minute == tm.tm_min && c.second == tm.tm_sec &&
+		          c.weekday == tm.tm_wday);
 		cr_assert_eq(faas__unix_from_civil(&c), (int64_t)t);
 	}
 }
@@ -1151,7 +1189,8 @@ Test(date, far_days_round_trip)
 Test(date, texts_against_strftime)
 {
 	int64_t first = faas__days_from_civil(1000, 1, 1) * 86400;
-	int64_t span = (faas__days_from_civil(10000, 1, 1) - faas__days_from_civil(1000, 1, 1)) * 86400;
+	int64_t span =
+	    (faas__days_from_civil(10000, 1, 1) - faas__days_from_civil(1000, 1, 1)) * 86400;
 
 	for (int i = 0; i < 100000; i++) {
 		int64_t s = first + (int64_t)(rng() % (uint64_t)span);
@@ -1186,51 +1225,57 @@ typedef struct pct_case {
 	size_t out_len;
 } pct_case;
 
-#define OK(in, flags, out) {(in), (flags), (out), sizeof(out) - 1}
-#define ERR(in, flags) {(in), (flags), NULL, 0}
+#define OK(in, flags, out)                                                                         \
+	{                                                                                          \
+		(in), (flags), (out), sizeof(out) - 1                                              \
+	}
+#define ERR(in, flags)                                                                             \
+	{                                                                                          \
+		(in), (flags), NULL, 0                                                             \
+	}
 
 Test(pct, variants)
 {
 	const unsigned int plus = FAAS__PCT_PLUS_SPACE, nul = FAAS__PCT_REJECT_NUL,
-			   strict = FAAS__PCT_STRICT;
+	                   strict = FAAS__PCT_STRICT;
 	const pct_case cases[] = {
-		OK("", 0, ""),
-		OK("plain", 0, "plain"),
-		OK("a%20b", 0, "a b"),
-		OK("%41%42%43", 0, "ABC"),
-		OK("%e9%E9%eA", 0, "\xe9\xe9\xea"),
-		OK("%2F", 0, "/"),
-		/* '+': kept in paths, a space in queries; %2B is always '+' */
-		OK("a+b", 0, "a+b"),
-		OK("a+b", plus, "a b"),
-		OK("%2B+", plus, "+ "),
-		OK("++", plus | nul | strict, "  "),
-		/* invalid escapes stay as sent */
-		OK("%zz", 0, "%zz"),
-		OK("%4", 0, "%4"),
-		OK("%", 0, "%"),
-		OK("100%", 0, "100%"),
-		OK("%4g", 0, "%4g"),
-		OK("%g4", 0, "%g4"),
-		OK("%%41", 0, "%A"),
-		OK("a%2", plus, "a%2"),
-		OK("%+1", plus, "% 1"),
-		/* ... or are errors when strict */
-		ERR("%zz", strict),
-		ERR("%4", strict),
-		ERR("%", strict),
-		ERR("100%", strict),
-		ERR("%%41", strict),
-		ERR("ok%4g", strict | plus),
-		OK("%41", strict, "A"),
-		/* NUL */
-		OK("a%00b", 0, "a\0b"),
-		OK("a%00b", plus | strict, "a\0b"),
-		ERR("a%00b", nul),
-		ERR("%00", nul | plus),
-		ERR("%00", nul | strict),
-		OK("%01", nul, "\x01"),
-		OK("%0", nul, "%0"),
+	    OK("", 0, ""),
+	    OK("plain", 0, "plain"),
+	    OK("a%20b", 0, "a b"),
+	    OK("%41%42%43", 0, "ABC"),
+	    OK("%e9%E9%eA", 0, "\xe9\xe9\xea"),
+	    OK("%2F", 0, "/"),
+	    /* '+': kept in paths, a space in queries; %2B is always '+' */
+	    OK("a+b", 0, "a+b"),
+	    OK("a+b", plus, "a b"),
+	    OK("%2B+", plus, "+ "),
+	    OK("++", plus | nul | strict, "  "),
+	    /* invalid escapes stay as sent */
+	    OK("%zz", 0, "%zz"),
+	    OK("%4", 0, "%4"),
+	    OK("%", 0, "%"),
+	    OK("100%", 0, "100%"),
+	    OK("%4g", 0, "%4g"),
+	    OK("%g4", 0, "%g4"),
+	    OK("%%41", 0, "%A"),
+	    OK("a%2", plus, "a%2"),
+	    OK("%+1", plus, "% 1"),
+	    /* ... or are errors when strict */
+	    ERR("%zz", strict),
+	    ERR("%4", strict),
+	    ERR("%", strict),
+	    ERR("100%", strict),
+	    ERR("%%41", strict),
+	    ERR("ok%4g", strict | plus),
+	    OK("%41", strict, "A"),
+	    /* NUL */
+	    OK("a%00b", 0, "a\0b"),
+	    OK("a%00b", plus | strict, "a\0b"),
+	    ERR("a%00b", nul),
+	    ERR("%00", nul | plus),
+	    ERR("%00", nul | strict),
+	    OK("%01", nul, "\x01"),
+	    OK("%0", nul, "%0"),
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -1341,7 +1386,7 @@ typedef struct item {
 	faas__heap_node node;
 } item;
 
-#define ITEM(n) ((item *)((char *)(n) - offsetof(item, node)))
+#define ITEM(n) ((item *)((char *)(n)-offsetof(item, node)))
 
 static bool item_less(const faas__heap_node *a, const faas__heap_node *b)
 {
@@ -1425,7 +1470,7 @@ static int cmp_u64(const void *a, const void *b)
 Test(heap, random_against_reference)
 {
 	const size_t n = 10000;
-	item *items = new_items(n, 5000); /* with duplicate keys */
+	item *items = new_items(n, 5000);                /* with duplicate keys */
 	size_t *in = calloc(n, sizeof(*in)), in_len = 0; /* ids in the heap */
 	faas__heap h;
 
@@ -1717,6 +1762,6 @@ Test(clock, wall)
 	after = (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 	/* The wall clock may be stepped between the reads; it rarely is. */
 	cr_assert(before <= now && now <= after, "%llu %llu %llu", (unsigned long long)before,
-		  (unsigned long long)now, (unsigned long long)after);
+	          (unsigned long long)now, (unsigned long long)after);
 	cr_assert(now > UINT64_C(1600000000) * 1000000u);
 }

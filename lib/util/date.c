@@ -6,7 +6,7 @@
 #include "date.h"
 
 static const char month_names[12][4] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
-					"Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+                                        "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
 static const char day_names[7][4] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
 
 /* Floor division, as C's truncates towards zero. */
@@ -32,9 +32,9 @@ int faas__days_in_month(int64_t year, int month)
 int64_t faas__days_from_civil(int64_t year, int month, int day)
 {
 	int64_t y = year - (month <= 2), era = floor_div(y, 400);
-	int64_t yoe = y - era * 400;                                          /* 0..399 */
+	int64_t yoe = y - era * 400;                                            /* 0..399 */
 	int64_t doy = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1; /* 0..365 */
-	int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;                  /* 0..146096 */
+	int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;                    /* 0..146096 */
 
 	return era * 146097 + doe - 719468;
 }
@@ -42,10 +42,10 @@ int64_t faas__days_from_civil(int64_t year, int month, int day)
 void faas__civil_from_days(int64_t days, int64_t *year, int *month, int *day)
 {
 	int64_t z = days + 719468, era = floor_div(z, 146097);
-	int64_t doe = z - era * 146097;                                       /* 0..146096 */
-	int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;  /* 0..399 */
-	int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);                /* 0..365 */
-	int64_t mp = (5 * doy + 2) / 153;                                     /* 0 is March */
+	int64_t doe = z - era * 146097;                                      /* 0..146096 */
+	int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365; /* 0..399 */
+	int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);               /* 0..365 */
+	int64_t mp = (5 * doy + 2) / 153;                                    /* 0 is March */
 	int m = (int)(mp < 10 ? mp + 3 : mp - 9);
 
 	*day = (int)(doy - (153 * mp + 2) / 5 + 1);

@@ -17,8 +17,7 @@ static unsigned char byte_class(unsigned char c)
 {
 	if (c >= 0x80)
 		return MULTI;
-	if (c == '"' || c == '\\' || c == '\b' || c == '\f' || c == '\n' || c == '\r' ||
-	    c == '\t')
+	if (c == '"' || c == '\\' || c == '\b' || c == '\f' || c == '\n' || c == '\r' || c == '\t')
 		return SHORT;
 	return c < 0x20 ? CONTROL : PASS;
 }
@@ -320,7 +319,7 @@ static size_t c_locale_number(char *out, const char *in)
 
 	for (; *in; in++) {
 		bool number_char = (*in >= '0' && *in <= '9') || *in == '-' || *in == '+' ||
-				   *in == 'e' || *in == 'E';
+		                   *in == 'e' || *in == 'E';
 
 		if (number_char) {
 			out[o++] = *in;

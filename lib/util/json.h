@@ -30,7 +30,7 @@ typedef struct faas__json {
 	faas__buf *buf;
 	uint64_t objects; /* bit d set: level d + 1 is an object (else an array) */
 	unsigned int depth;
-	bool comma;     /* the next key or value needs a ',' before it */
+	bool comma;      /* the next key or value needs a ',' before it */
 	bool want_value; /* a key was written; its value comes next */
 } faas__json;
 
