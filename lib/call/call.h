@@ -165,7 +165,7 @@ struct faas_ctx {
 	faas_invoke_cb cb;
 	void *userdata;
 	faas_activation *act;               /* allocated up front: completion cannot fail */
-	size_t heap_index;                  /* deadline heap slot, SIZE_MAX if none */
+	faas__heap_node deadline_node;      /* in rt->deadlines while guarded */
 	struct faas_ctx *prev, *next;        /* in-flight list */
 	faas__deferred deliver;             /* the callback pending on the loop; apart
 						from exec_next, as an abandoned call may

@@ -131,7 +131,7 @@ int faas__ctx_new(faas_ctx **out, faas_runtime *rt, faas_fn *fn)
 	ctx->admitted_ns = faas__now_ns();
 	ctx->mem_limit = (uint64_t)fn->memory_mb << 20;
 	ctx->log_limit = rt->opts.log_limit_bytes;
-	ctx->heap_index = SIZE_MAX;
+	faas__heap_node_init(&ctx->deadline_node);
 	*out = ctx;
 	return 0;
 }

@@ -22,6 +22,7 @@
 #include "faas/trigger.h"
 
 #include "clock.h"
+#include "heap.h"
 #include "id.h"
 #include "loop.h"
 
@@ -83,11 +84,6 @@ typedef struct faas__lib faas__lib;       /* call/ */
 typedef struct faas__pool faas__pool;     /* exec/ */
 struct faas__outcome;                    /* exec/ */
 
-/* The deadline heap of calls in flight (invoke/). */
-typedef struct faas__heap {
-	faas_ctx **items;
-	size_t len, cap;
-} faas__heap;
 
 struct faas_runtime {
 	/* core: the loop, options, errors, ids, activations, lifecycle */
@@ -122,7 +118,7 @@ struct faas_runtime {
 	/* invoke: calls in flight, deadlines, drain */
 	faas_ctx *inflight;          /* doubly linked */
 	unsigned int n_inflight;
-	faas__heap deadlines;
+	faas__heap deadlines;        /* of faas_ctx, by deadline_ns */
 	uv_timer_t deadline_timer;
 	void (*deadline_expired)(faas_runtime *rt, faas_ctx *ctx); /* set by invoke.c */
 	uv_timer_t drain_timer;

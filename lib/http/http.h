@@ -16,6 +16,7 @@
 #include <stddef.h>
 
 #include "base64.h"
+#include "hex.h"
 #include "core.h"
 
 typedef struct faas__http_header {

@@ -207,7 +207,7 @@ static void start(faas_runtime *rt, faas_ctx *ctx)
 		faas__deadline_arm(rt);
 		return;
 	}
-	if (ctx->heap_index == 0)
+	if (faas__heap_peek(&rt->deadlines) == &ctx->deadline_node)
 		faas__deadline_arm(rt);
 }
 
@@ -300,6 +300,7 @@ int faas__invoke_init(faas_runtime *rt)
 	rt->deadline_timer.data = rt;
 	rt->drain_timer.data = rt;
 	rt->deadline_expired = faas__deadline_expired;
+	faas__deadline_init(rt);
 	faas__handles_add(rt, 2);
 	return faas__exec_start(rt, faas__on_exec_done);
 }

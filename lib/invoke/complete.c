@@ -217,7 +217,7 @@ void faas__complete_abandoned(faas_runtime *rt, faas_ctx *ctx, faas_status statu
 /* The executor contract's done: a submitted call ended. */
 void faas__on_exec_done(faas_runtime *rt, faas_ctx *ctx, const faas__outcome *o)
 {
-	bool rearm = ctx->heap_index == 0;
+	bool rearm = faas__heap_peek(&rt->deadlines) == &ctx->deadline_node;
 
 	faas__deadline_remove(rt, ctx);
 	if (o->type)

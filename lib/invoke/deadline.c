@@ -8,75 +8,19 @@
 
 #include "invoke_internal.h"
 
-static void heap_set(faas__heap *h, size_t i, faas_ctx *ctx)
+static faas_ctx *ctx_of(const faas__heap_node *n)
 {
-	h->items[i] = ctx;
-	ctx->heap_index = i;
+	return (faas_ctx *)((const char *)n - offsetof(faas_ctx, deadline_node));
 }
 
-static void heap_sift_up(faas__heap *h, size_t i)
+static bool earlier(const faas__heap_node *a, const faas__heap_node *b)
 {
-	faas_ctx *ctx = h->items[i];
-
-	while (i > 0) {
-		size_t parent = (i - 1) / 2;
-
-		if (h->items[parent]->deadline_ns <= ctx->deadline_ns)
-			break;
-		heap_set(h, i, h->items[parent]);
-		i = parent;
-	}
-	heap_set(h, i, ctx);
+	return ctx_of(a)->deadline_ns < ctx_of(b)->deadline_ns;
 }
 
-static void heap_sift_down(faas__heap *h, size_t i)
+void faas__deadline_init(faas_runtime *rt)
 {
-	faas_ctx *ctx = h->items[i];
-
-	for (;;) {
-		size_t child = 2 * i + 1;
-
-		if (child >= h->len)
-			break;
-		if (child + 1 < h->len &&
-		    h->items[child + 1]->deadline_ns < h->items[child]->deadline_ns)
-			child++;
-		if (ctx->deadline_ns <= h->items[child]->deadline_ns)
-			break;
-		heap_set(h, i, h->items[child]);
-		i = child;
-	}
-	heap_set(h, i, ctx);
-}
-
-static int heap_push(faas__heap *h, faas_ctx *ctx)
-{
-	if (h->len == h->cap) {
-		size_t cap = h->cap ? h->cap * 2 : 64;
-		faas_ctx **items = realloc(h->items, cap * sizeof(*items));
-
-		if (!items)
-			return FAAS_ENOMEM;
-		h->items = items;
-		h->cap = cap;
-	}
-	h->items[h->len] = ctx;
-	heap_sift_up(h, h->len++);
-	return 0;
-}
-
-static void heap_remove(faas__heap *h, faas_ctx *ctx)
-{
-	size_t i = ctx->heap_index;
-
-	if (i == SIZE_MAX)
-		return;
-	ctx->heap_index = SIZE_MAX;
-	if (--h->len == i)
-		return;
-	heap_set(h, i, h->items[h->len]);
-	heap_sift_up(h, i);
-	heap_sift_down(h, h->items[i]->heap_index);
+	faas__heap_init(&rt->deadlines, earlier);
 }
 
 static void on_deadline(uv_timer_t *t);
@@ -85,12 +29,12 @@ void faas__deadline_arm(faas_runtime *rt)
 {
 	uint64_t now, due, ms;
 
-	if (rt->deadlines.len == 0) {
+	if (faas__heap_len(&rt->deadlines) == 0) {
 		uv_timer_stop(&rt->deadline_timer);
 		return;
 	}
 	now = faas__now_ns();
-	due = rt->deadlines.items[0]->deadline_ns;
+	due = ctx_of(faas__heap_peek(&rt->deadlines))->deadline_ns;
 	/* Round up: libuv timers have millisecond resolution and firing early
 	 * only costs a re-arm, firing late costs the caller. */
 	ms = due > now ? (due - now + 999999u) / 1000000u : 0;
@@ -99,12 +43,12 @@ void faas__deadline_arm(faas_runtime *rt)
 
 int faas__deadline_push(faas_runtime *rt, faas_ctx *ctx)
 {
-	return heap_push(&rt->deadlines, ctx);
+	return faas__heap_push(&rt->deadlines, &ctx->deadline_node) == 0 ? 0 : FAAS_ENOMEM;
 }
 
 void faas__deadline_remove(faas_runtime *rt, faas_ctx *ctx)
 {
-	heap_remove(&rt->deadlines, ctx);
+	faas__heap_remove(&rt->deadlines, &ctx->deadline_node);
 }
 
 /* ---- the timer ---- */
@@ -114,8 +58,9 @@ static void on_deadline(uv_timer_t *t)
 	faas_runtime *rt = t->data;
 	uint64_t now = faas__now_ns();
 
-	while (rt->deadlines.len > 0 && rt->deadlines.items[0]->deadline_ns <= now) {
-		faas_ctx *ctx = rt->deadlines.items[0];
+	while (faas__heap_len(&rt->deadlines) > 0 &&
+	       ctx_of(faas__heap_peek(&rt->deadlines))->deadline_ns <= now) {
+		faas_ctx *ctx = ctx_of(faas__heap_peek(&rt->deadlines));
 		uint64_t started = atomic_load(&ctx->started_ns);
 		uint64_t timeout_ns = (uint64_t)ctx->fn->timeout_ms * 1000000u;
 

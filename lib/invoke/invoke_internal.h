@@ -9,9 +9,10 @@
 #include "invoke.h"
 
 /* ---- deadline.c ---- */
+void faas__deadline_init(faas_runtime *rt);
 /* Add a call to the deadline heap (ctx->deadline_ns set); FAAS_ENOMEM. */
 int faas__deadline_push(faas_runtime *rt, faas_ctx *ctx);
-/* Remove it if it is there (heap_index != SIZE_MAX). */
+/* Remove it if it is there. */
 void faas__deadline_remove(faas_runtime *rt, faas_ctx *ctx);
 /* Arm the timer for the earliest deadline, or stop it. */
 void faas__deadline_arm(faas_runtime *rt);

@@ -91,7 +91,7 @@ static unsigned int default_threads(void)
 static void release_memory(faas_runtime *rt)
 {
 	faas__store_free(&rt->store);
-	free(rt->deadlines.items);
+	faas__heap_free(&rt->deadlines);
 	free(rt->print_buf);
 	if (rt->owns_billing && rt->billing && rt->billing->free)
 		rt->billing->free(rt->billing);

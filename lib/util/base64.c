@@ -86,13 +86,3 @@ size_t faas__base64_decode(void *out, const char *in, size_t len)
 	return n;
 }
 
-int faas__hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}

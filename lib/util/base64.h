@@ -1,14 +1,10 @@
 /*
- * libfaas util — base64 (RFC 4648) and hexadecimal digits, for binary HTTP
- * bodies, X-Amz-Log-Result and percent-escapes.
+ * libfaas util — base64 (RFC 4648) for binary HTTP bodies and X-Amz-Log-Result.
  */
 #ifndef FAAS_UTIL_BASE64_H
 #define FAAS_UTIL_BASE64_H
 
 #include <stddef.h>
-
-/* The value of a hexadecimal digit, or -1. */
-int faas__hexval(int c);
 
 /* out must hold faas__base64_encoded_len(len) + 1 bytes; returns the length written. */
 size_t faas__base64_encoded_len(size_t len);

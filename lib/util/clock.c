@@ -1,4 +1,4 @@
-/* Clocks: monotonic nanoseconds and wall-clock microseconds. */
+/* The clocks: one clock_gettime() each, the same reads activation.c made. */
 #include <time.h>
 
 #include "clock.h"

@@ -12,6 +12,7 @@
 #include <stddef.h>
 
 #include "clock.h"
+#include "hex.h"
 #include "id.h"
 
 static uint64_t mix64(uint64_t z)
@@ -38,22 +39,12 @@ int faas__idgen_init(faas__idgen *g)
 	return 0;
 }
 
-static void hex64(char *out, uint64_t v)
-{
-	static const char digits[] = "0123456789abcdef";
-
-	for (int i = 15; i >= 0; i--) {
-		out[i] = digits[v & 0xf];
-		v >>= 4;
-	}
-}
-
 void faas__idgen_next(faas__idgen *g, char out[FAAS__ID_LEN + 1])
 {
 	uint64_t lo = mix64(++g->counter + g->key_lo);
 	uint64_t hi = mix64(lo ^ g->key_hi);
 
-	hex64(out, hi);
-	hex64(out + 16, lo);
+	faas__hex_u64(out, hi);
+	faas__hex_u64(out + 16, lo);
 	out[FAAS__ID_LEN] = '\0';
 }
