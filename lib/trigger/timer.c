@@ -14,6 +14,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "date.h"
 #include "trigger_internal.h"
 #include "faas/cron.h"
 
@@ -30,7 +31,6 @@
 
 #define RESOURCE_PREFIX "libfaas:timer/"
 /* Room for "YYYY-MM-DDTHH:MM:SSZ" with any 64-bit year. */
-#define TIME_TEXT_SIZE 40u
 
 typedef struct timer_trigger {
 	faas_trigger base; /* first: the core casts between the two */
@@ -52,7 +52,7 @@ typedef struct timer_trigger {
 	 * (see prepare_event). NULL if building it failed; fires retry. */
 	cJSON *ev;
 	char *ev_id;       /* the "id" string's buffer: 36 characters */
-	char *ev_time;     /* the "time" string's buffer: TIME_TEXT_SIZE bytes */
+	char *ev_time;     /* the "time" string's buffer: FAAS__DATE_ISO_SIZE bytes */
 	int64_t ev_at;     /* the second ev_time shows; INT64_MIN for none yet */
 	bool ev_ready;     /* ev_id is fresh: no fire has used it */
 	bool ev_busy;      /* rules are being fired with ev (a handler may be reading it) */
@@ -88,68 +88,16 @@ static void event_id(timer_trigger *tt, char out[37])
 	out[j] = '\0';
 }
 
-/* at_s as "YYYY-MM-DDTHH:MM:SSZ" (UTC), without gmtime_r (which takes
- * glibc's time zone lock) or strftime (locale machinery): a fire runs this
- * on a cold cache, so it is kept small. Days to a civil date by H. Hinnant's
- * algorithm. */
-static void format_time(char out[TIME_TEXT_SIZE], int64_t at_s)
-{
-	int64_t days = at_s / 86400, secs = at_s % 86400, era, y;
-	unsigned int doe, yoe, doy, mp, d, m, hh, mm, ss;
-
-	if (secs < 0) {
-		secs += 86400;
-		days--;
-	}
-	days += 719468;
-	era = (days >= 0 ? days : days - 146096) / 146097;
-	doe = (unsigned int)(days - era * 146097);
-	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	y = (int64_t)yoe + era * 400;
-	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-	mp = (5 * doy + 2) / 153;
-	d = doy - (153 * mp + 2) / 5 + 1;
-	m = mp < 10 ? mp + 3 : mp - 9;
-	y += m <= 2;
-	hh = (unsigned int)(secs / 3600);
-	mm = (unsigned int)(secs / 60 % 60);
-	ss = (unsigned int)(secs % 60);
-	if (y < 0 || y > 9999) {
-		snprintf(out, TIME_TEXT_SIZE, "%04lld-%02u-%02uT%02u:%02u:%02uZ", (long long)y, m, d,
-			 hh, mm, ss);
-		return;
-	}
-	out[0] = (char)('0' + y / 1000);
-	out[1] = (char)('0' + y / 100 % 10);
-	out[2] = (char)('0' + y / 10 % 10);
-	out[3] = (char)('0' + y % 10);
-	out[4] = '-';
-	out[5] = (char)('0' + m / 10);
-	out[6] = (char)('0' + m % 10);
-	out[7] = '-';
-	out[8] = (char)('0' + d / 10);
-	out[9] = (char)('0' + d % 10);
-	out[10] = 'T';
-	out[11] = (char)('0' + hh / 10);
-	out[12] = (char)('0' + hh % 10);
-	out[13] = ':';
-	out[14] = (char)('0' + mm / 10);
-	out[15] = (char)('0' + mm % 10);
-	out[16] = ':';
-	out[17] = (char)('0' + ss / 10);
-	out[18] = (char)('0' + ss % 10);
-	out[19] = 'Z';
-	out[20] = '\0';
-}
-
 /* A string item whose buffer holds size bytes, so that it can be rewritten
  * in place; *buf receives the buffer. */
+#define PLACEHOLDER_MAX 40u /* the id (37) and the time (21) */
+
 static bool add_buffer_string(cJSON *obj, const char *key, size_t size, char **buf)
 {
 	cJSON *item;
 
 	/* A placeholder of the full size, so that cJSON allocates that much. */
-	char fill[TIME_TEXT_SIZE];
+	char fill[PLACEHOLDER_MAX];
 
 	memset(fill, 'x', size - 1);
 	fill[size - 1] = '\0';
@@ -165,14 +113,14 @@ static bool add_buffer_string(cJSON *obj, const char *key, size_t size, char **b
 static cJSON *new_event(timer_trigger *tt, int64_t at_s, char **id_out, char **time_out)
 {
 	cJSON *ev = cJSON_CreateObject(), *res, *detail;
-	char id[37], when[TIME_TEXT_SIZE];
+	char id[37], when[FAAS__DATE_ISO_SIZE];
 	bool ok;
 
 	if (!ev)
 		return NULL;
 	if (!id_out) {
 		event_id(tt, id);
-		format_time(when, at_s);
+		faas__date_iso(when, at_s);
 	}
 	detail = tt->detail ? cJSON_Duplicate(tt->detail, true) : cJSON_CreateObject();
 	res = cJSON_CreateArray();
@@ -183,7 +131,7 @@ static cJSON *new_event(timer_trigger *tt, int64_t at_s, char **id_out, char **t
 	     cJSON_AddStringToObject(ev, "detail-type", "Scheduled Event") &&
 	     cJSON_AddStringToObject(ev, "source", "libfaas.timer") &&
 	     cJSON_AddStringToObject(ev, "account", "000000000000") &&
-	     (time_out ? add_buffer_string(ev, "time", TIME_TEXT_SIZE, time_out)
+	     (time_out ? add_buffer_string(ev, "time", FAAS__DATE_ISO_SIZE, time_out)
 		       : cJSON_AddStringToObject(ev, "time", when) != NULL) &&
 	     cJSON_AddStringToObject(ev, "region", "local");
 	if (!ok) {
@@ -216,7 +164,7 @@ static bool prepare_event(timer_trigger *tt, int64_t at_s)
 		tt->ev_ready = true;
 	}
 	if (at_s != tt->ev_at) {
-		format_time(tt->ev_time, at_s);
+		faas__date_iso(tt->ev_time, at_s);
 		tt->ev_at = at_s;
 	}
 	return true;
