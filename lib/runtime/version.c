@@ -1,3 +1,4 @@
+/* The library version, read at run time (faas_version). */
 #include "core.h"
 
 #define FAAS__STR2(x) #x
