@@ -332,8 +332,9 @@ static void conn_timer_update(faas__http_conn *c)
 	if (c->stop_parsing) {
 		due = 0;
 	} else if (!faas__http_reader_between(&c->reader)) {
-		due = faas__http_reader_in_body(&c->reader) ? c->body_start_ms + o->body_timeout_ms
-		                                            : c->msg_start_ms + o->header_timeout_ms;
+		due = faas__http_reader_in_body(&c->reader)
+		          ? c->body_start_ms + o->body_timeout_ms
+		          : c->msg_start_ms + o->header_timeout_ms;
 	} else if (c->nx > 0) {
 		due = 0; /* the handlers' own deadlines apply */
 	} else if (c->served) {

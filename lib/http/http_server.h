@@ -27,12 +27,12 @@
 #define FAAS__HTTP_BACKLOG 511            /* listen(2) backlog */
 #define FAAS__HTTP_READ_BUF (64u * 1024u) /* the server's one read buffer */
 #define FAAS__HTTP_LINGER_MS 1000u        /* reading (and dropping) after a closing answer */
-#define FAAS__HTTP_LINGER_MAX (256u * 1024u) /* bytes dropped while lingering before a hard close  \
-	                                      */
-#define FAAS__HTTP_KEEP_BUF (64u * 1024u)    /* exchange buffers larger than this are not reused */
-#define FAAS__HTTP_SPARE 2u                  /* exchanges kept per connection for reuse */
-#define FAAS__HTTP_MAX_CHUNK_LINE 4096u      /* a chunk-size line with its extensions */
-#define FAAS__HTTP_MIN_HEADER_BYTES 256u     /* floor of max_header_bytes */
+/* Bytes dropped while lingering before a hard close. */
+#define FAAS__HTTP_LINGER_MAX (256u * 1024u)
+#define FAAS__HTTP_KEEP_BUF (64u * 1024u) /* exchange buffers larger than this are not reused */
+#define FAAS__HTTP_SPARE 2u               /* exchanges kept per connection for reuse */
+#define FAAS__HTTP_MAX_CHUNK_LINE 4096u   /* a chunk-size line with its extensions */
+#define FAAS__HTTP_MIN_HEADER_BYTES 256u  /* floor of max_header_bytes */
 /* http-parser 2.9 refuses heads past its own 80 KB; stay below it. */
 #define FAAS__HTTP_MAX_HEADER_BYTES (64u * 1024u)
 /* The body limit of a request nothing else bounds (no route, management). */
@@ -90,8 +90,8 @@ typedef struct faas__http_conn faas__http_conn;
 
 /* What the server needs to know; the owner checked the values. */
 typedef struct faas__http_server_options {
-	const char *host; /* an IPv4 or IPv6 address to listen on; copied */
-	uint16_t port;    /* 0 picks a free one */
+	const char *host;             /* an IPv4 or IPv6 address to listen on; copied */
+	uint16_t port;                /* 0 picks a free one */
 	size_t max_header_bytes;      /* request line + headers: 431 past this */
 	unsigned int max_connections; /* connections past this are closed at once */
 	uint32_t header_timeout_ms;   /* the head must arrive within this (408) */

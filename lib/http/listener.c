@@ -132,9 +132,8 @@ static int server_listen(faas__http_server *srv, const struct sockaddr_storage *
 		         (unsigned)srv->opts.port, uv_strerror(rc));
 		return rc;
 	}
-	srv->port = bound.ss_family == AF_INET6
-	                ? ntohs(((struct sockaddr_in6 *)&bound)->sin6_port)
-	                : ntohs(((struct sockaddr_in *)&bound)->sin_port);
+	srv->port = bound.ss_family == AF_INET6 ? ntohs(((struct sockaddr_in6 *)&bound)->sin6_port)
+	                                        : ntohs(((struct sockaddr_in *)&bound)->sin_port);
 	return 0;
 }
 

@@ -292,8 +292,8 @@ static int lay_out_target(faas__http_message *m, const target_split *t, const ch
 	size_t plen = t->path_len ? t->path_len : 1;
 	size_t raw_at, dec_at, q_at, dlen;
 
-	if (faas__http_grow(&m->head, &m->head_cap, m->head_len + 2 * (plen + 1) + t->query_len + 1) !=
-	    0)
+	if (faas__http_grow(&m->head, &m->head_cap,
+	                    m->head_len + 2 * (plen + 1) + t->query_len + 1) != 0)
 		return 503;
 	raw_at = m->head_len;
 	if (t->path_len)
@@ -372,8 +372,8 @@ static int finish_head(faas__http_reader *r, faas__http_message *m, const char *
 }
 
 /* The head's framing and expectations; 0 or the error answer. */
-static int check_head(faas__http_reader *r, faas__http_message *m, bool *chunked,
-                      uint64_t *length, const char **why)
+static int check_head(faas__http_reader *r, faas__http_message *m, bool *chunked, uint64_t *length,
+                      const char **why)
 {
 	http_parser *p = &r->hp;
 	int status = finish_head(r, m, why);
@@ -407,8 +407,8 @@ static int on_headers_complete(http_parser *p)
 		faas__http_strict_body(&r->strict, false, 0, 0);
 		return 0;
 	}
-	limit = r->cbs.body_limit ? r->cbs.body_limit(r->arg, &m->req)
-	                          : FAAS__HTTP_DEFAULT_BODY_LIMIT;
+	limit =
+	    r->cbs.body_limit ? r->cbs.body_limit(r->arg, &m->req) : FAAS__HTTP_DEFAULT_BODY_LIMIT;
 	if (!chunked && length > limit)
 		return refuse(r, 413, NULL);
 	e = faas__http_header_get(&m->req, "Expect", &elen);
