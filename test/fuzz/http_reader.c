@@ -1,9 +1,9 @@
 /* libFuzzer target: the feedable request parser alone (request_parser.h),
  * without a connection, a socket or a loop. The input is fed twice: all at
  * once, and in pieces of 1 to 17 bytes (the first byte picks the size).
- * Both feeds write a transcript of what came out:
- * each head and message with its method, target, path, query, headers and
- * body, and the error answer that ended it.
+ * Both feeds write a transcript of what came out: each head and message
+ * with its method, target, path, query, headers and body, and the error
+ * answer that ended it.
  *
  * What must hold: no crash, leak or sanitizer report; every feed call makes
  * progress or ends the input with an error; the two transcripts are the
