@@ -336,7 +336,7 @@ static void conn_timer_update(faas__http_conn *c)
 		          ? c->body_start_ms + o->body_timeout_ms
 		          : c->msg_start_ms + o->header_timeout_ms;
 	} else if (c->nx > 0) {
-		due = 0; /* the handlers' own deadlines apply */
+		due = 0; /* the owner answers in its own time */
 	} else if (c->served) {
 		due = c->last_active_ms + o->idle_timeout_ms;
 	} else {

@@ -35,7 +35,7 @@
 #define FAAS__HTTP_MIN_HEADER_BYTES 256u  /* floor of max_header_bytes */
 /* http-parser 2.9 refuses heads past its own 80 KB; stay below it. */
 #define FAAS__HTTP_MAX_HEADER_BYTES (64u * 1024u)
-/* The body limit of a request nothing else bounds (no route, management). */
+/* The body limit when the owner gives none (no body_limit callback, or released). */
 #define FAAS__HTTP_DEFAULT_BODY_LIMIT (6u * 1024u * 1024u)
 
 /* ---- the strictness layer (strict.c) ---- */
@@ -138,7 +138,7 @@ void faas__http_conn_feed(faas__http_conn *c, const char *data, size_t len);
 /* Complete the answers "written" since the last call (as uv_write callbacks
  * would); returns how many bytes they held. */
 size_t faas__http_conn_complete_writes(faas__http_conn *c);
-/* Whether the connection waits for an answer from a handler. */
+/* Whether the connection waits for an answer from the owner. */
 bool faas__http_conn_waiting(const faas__http_conn *c);
 /* The client goes away; the connection is the caller's until this call
  * (it stays in memory even if the server closed it first). */

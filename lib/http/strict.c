@@ -500,6 +500,48 @@ static bool name_is(const faas__http_header *h, const char *lower, size_t len)
 
 #define NAME_IS(h, lit) name_is((h), lit, sizeof(lit) - 1)
 
+/* Content-Length: 1 to 18 digits, nothing else (no list, no sign). */
+static bool content_length(const faas__http_header *h, uint64_t *length)
+{
+	uint64_t v = 0;
+
+	if (h->value_len == 0 || h->value_len > 18)
+		return false;
+	for (size_t k = 0; k < h->value_len; k++) {
+		char c = h->value[k];
+
+		if (c < '0' || c > '9')
+			return false;
+		v = v * 10 + (uint64_t)(c - '0');
+	}
+	*length = v;
+	return true;
+}
+
+/* Transfer-Encoding: exactly "chunked", any case. */
+static bool only_chunked(const faas__http_header *h)
+{
+	static const char chunked_lit[] = "chunked";
+
+	if (h->value_len != sizeof(chunked_lit) - 1)
+		return false;
+	for (size_t k = 0; k < h->value_len; k++) {
+		char c = h->value[k];
+
+		if (c >= 'A' && c <= 'Z')
+			c = (char)(c - 'A' + 'a');
+		if (c != chunked_lit[k])
+			return false;
+	}
+	return true;
+}
+
+static int bad(const char **why, const char *what)
+{
+	*why = what;
+	return 400;
+}
+
 int faas__http_strict_head(const faas__http_header *h, size_t n, int major, int minor,
                            bool *chunked, uint64_t *length, const char **why)
 {
@@ -507,70 +549,30 @@ int faas__http_strict_head(const faas__http_header *h, size_t n, int major, int 
 
 	*chunked = false;
 	*length = 0;
-	if (major != 1 || (minor != 0 && minor != 1)) {
-		*why = "invalid HTTP version";
-		return 400;
-	}
+	if (major != 1 || (minor != 0 && minor != 1))
+		return bad(why, "invalid HTTP version");
 	for (size_t i = 0; i < n; i++) {
 		if (NAME_IS(&h[i], "host")) {
-			if (++hosts > 1) {
-				*why = "duplicate Host";
-				return 400;
-			}
+			if (++hosts > 1)
+				return bad(why, "duplicate Host");
 		} else if (NAME_IS(&h[i], "content-length")) {
-			uint64_t v = 0;
-
-			if (++lengths > 1) {
-				*why = "duplicate Content-Length";
-				return 400;
-			}
-			if (h[i].value_len == 0 || h[i].value_len > 18) {
-				*why = "invalid Content-Length";
-				return 400;
-			}
-			for (size_t k = 0; k < h[i].value_len; k++) {
-				char c = h[i].value[k];
-
-				if (c < '0' || c > '9') {
-					*why = "invalid Content-Length";
-					return 400;
-				}
-				v = v * 10 + (uint64_t)(c - '0');
-			}
-			*length = v;
+			if (++lengths > 1)
+				return bad(why, "duplicate Content-Length");
+			if (!content_length(&h[i], length))
+				return bad(why, "invalid Content-Length");
 		} else if (NAME_IS(&h[i], "transfer-encoding")) {
-			static const char chunked_lit[] = "chunked";
-			bool ok = h[i].value_len == sizeof(chunked_lit) - 1;
-
-			if (++encodings > 1) {
-				*why = "repeated Transfer-Encoding";
-				return 400;
-			}
-			for (size_t k = 0; ok && k < h[i].value_len; k++) {
-				char c = h[i].value[k];
-
-				if (c >= 'A' && c <= 'Z')
-					c = (char)(c - 'A' + 'a');
-				ok = c == chunked_lit[k];
-			}
-			if (!ok) {
-				*why = "unsupported Transfer-Encoding";
-				return 400;
-			}
+			if (++encodings > 1)
+				return bad(why, "repeated Transfer-Encoding");
+			if (!only_chunked(&h[i]))
+				return bad(why, "unsupported Transfer-Encoding");
 			*chunked = true;
 		}
 	}
-	if (encodings && minor == 0) {
-		*why = "Transfer-Encoding on HTTP/1.0";
-		return 400;
-	}
-	if (encodings && lengths) {
-		*why = "Content-Length with Transfer-Encoding";
-		return 400;
-	}
-	if (minor == 1 && hosts == 0) {
-		*why = "missing Host";
-		return 400;
-	}
+	if (encodings && minor == 0)
+		return bad(why, "Transfer-Encoding on HTTP/1.0");
+	if (encodings && lengths)
+		return bad(why, "Content-Length with Transfer-Encoding");
+	if (minor == 1 && hosts == 0)
+		return bad(why, "missing Host");
 	return 0;
 }
