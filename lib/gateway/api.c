@@ -865,11 +865,9 @@ static void invoke_route(faas__http_exchange *x, faas_runtime *rt, const faas__h
 	}
 }
 
-bool faas__http_api_handle(faas__http_exchange *x)
+bool faas__http_api_handle(faas__http_exchange *x, faas_trigger *t, const faas_http_options *o)
 {
 	const faas__http_request *r;
-	const faas_http_options *o;
-	faas_trigger *t;
 	const char *path;
 	size_t plen, pre = sizeof(FAAS__API_INVOKE_PREFIX) - 1,
 		     suf = sizeof(FAAS__API_INVOKE_SUFFIX) - 1;
@@ -877,8 +875,6 @@ bool faas__http_api_handle(faas__http_exchange *x)
 	if (!x)
 		return false;
 	r = faas__http_request_of(x);
-	o = faas__http_exchange_options(x);
-	t = faas__http_exchange_trigger(x);
 	if (!r || !o || !t || !o->management_api || !r->path)
 		return false;
 	path = r->path;

@@ -83,6 +83,7 @@ typedef struct http_trigger {
 	faas_trigger base; /* first: the core casts back */
 	faas__http_server *srv;
 	bool management_api;
+	faas_http_options opts; /* for the management routes; bearer_token is a copy */
 	/* Per-request scratch, reused: the loop runs one request at a time. */
 	jw event;
 	char *dec; /* decoded path segments and query pairs */
@@ -1406,7 +1407,7 @@ static void dispatch(void *arg, faas__http_exchange *x)
 	int rc, tree = 0;
 
 	h->base.stats.fired++;
-	if (h->management_api && faas__http_api_handle(x))
+	if (h->management_api && faas__http_api_handle(x, &h->base, &h->opts))
 		return;
 	if (!split_path(h, req->raw_path))
 		return faas__http_respond_error(x, 503, "Service Unavailable");
@@ -1466,6 +1467,7 @@ static void http_destroy(faas_trigger *t)
 	http_trigger *h = (http_trigger *)t;
 
 	faas__http_server_release(h->srv);
+	free((char *)h->opts.bearer_token);
 	free(h->event.buf);
 	free(h->dec);
 	free(h->segs);
@@ -1486,11 +1488,41 @@ static const faas__trigger_ops http_ops = {
     .route_free = route_free,
 };
 
+/* What the server needs of the trigger's options; the rest (management
+ * routes, bearer token) stays here. */
+static faas__http_server_options server_options(const faas_http_options *o)
+{
+	faas__http_server_options so;
+
+	memset(&so, 0, sizeof(so));
+	so.host = o->host ? o->host : FAAS_HTTP_DEFAULT_HOST;
+	so.port = o->port;
+	so.max_header_bytes = o->max_header_bytes;
+	so.max_connections = o->max_connections;
+	so.header_timeout_ms = o->header_timeout_ms;
+	so.body_timeout_ms = o->body_timeout_ms;
+	so.idle_timeout_ms = o->idle_timeout_ms;
+	return so;
+}
+
+/* Keep the options the management routes read. */
+static int keep_options(http_trigger *h, const faas_http_options *o)
+{
+	h->management_api = o->management_api;
+	h->opts = *o;
+	h->opts.host = NULL;
+	h->opts.bearer_token = NULL;
+	if (o->bearer_token && !(h->opts.bearer_token = faas__strdup(o->bearer_token)))
+		return FAAS_ENOMEM;
+	return 0;
+}
+
 int faas_trigger_http_new(faas_trigger **out, faas_runtime *rt, const char *name,
                           const faas_http_options *opts)
 {
 	static const faas__http_server_cbs cbs = {body_limit, dispatch, on_server_closed};
 	faas_http_options defaults = FAAS_HTTP_OPTIONS_INIT;
+	faas__http_server_options so;
 	char err[FAAS__ERRMSG_SIZE];
 	http_trigger *h;
 	int rc;
@@ -1513,8 +1545,12 @@ int faas_trigger_http_new(faas_trigger **out, faas_runtime *rt, const char *name
 		free(h);
 		return rc;
 	}
-	h->management_api = opts->management_api;
-	rc = faas__http_server_new(&h->srv, rt->loop, opts, &h->base, &cbs, h, err, sizeof(err));
+	so = server_options(opts);
+	rc = keep_options(h, opts);
+	if (rc != 0)
+		snprintf(err, sizeof(err), "out of memory");
+	else
+		rc = faas__http_server_new(&h->srv, rt->loop, &so, &cbs, h, err, sizeof(err));
 	if (rc != 0) {
 		faas__fail(rt, rc, "%s: %s", name, err);
 		faas__trigger_abort(&h->base);
@@ -1536,6 +1572,7 @@ int faas__http_trigger_new_detached(faas_trigger **out, faas_runtime *rt, const 
 {
 	static const faas__http_server_cbs cbs = {body_limit, dispatch, on_server_closed};
 	http_trigger *h = calloc(1, sizeof(*h));
+	faas__http_server_options so;
 	int rc;
 
 	if (!h)
@@ -1545,8 +1582,10 @@ int faas__http_trigger_new_detached(faas_trigger **out, faas_runtime *rt, const 
 		free(h);
 		return rc;
 	}
-	h->management_api = opts->management_api;
-	rc = faas__http_server_new_detached(&h->srv, opts, &h->base, &cbs, h);
+	so = server_options(opts);
+	rc = keep_options(h, opts);
+	if (rc == 0)
+		rc = faas__http_server_new_detached(&h->srv, &so, &cbs, h);
 	if (rc != 0) {
 		faas__trigger_abort(&h->base);
 		return rc;

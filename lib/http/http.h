@@ -1,8 +1,7 @@
 /*
- * libfaas — the internal interface between the HTTP server (http_server.c:
- * connections, parsing, strictness, timeouts) and what answers requests
- * (trigger_http.c: routes and API Gateway proxy events; http_api.c: the
- * Lambda Invoke API and the /_faas/ management routes).
+ * libfaas — the exchange interface: between the HTTP server (listener.c,
+ * conn.c, request_parser.c, respond.c) and whatever answers its requests
+ * (the server's owner, through the dispatch callback of http_server.h).
  *
  * One exchange is one request awaiting its response. The server owns it; it
  * stays valid until faas__http_respond() is called for it, exactly once, even
@@ -47,12 +46,6 @@ typedef struct faas__http_exchange faas__http_exchange;
 /* The request of an exchange; valid until the exchange is answered. */
 const faas__http_request *faas__http_request_of(faas__http_exchange *x);
 
-/* The trigger whose listener received the exchange. */
-faas_trigger *faas__http_exchange_trigger(faas__http_exchange *x);
-
-/* The listener's options (management switch, bearer token, limits). */
-const faas_http_options *faas__http_exchange_options(faas__http_exchange *x);
-
 /* The first header with this name (case-insensitive), or NULL; *len gets its length. */
 const char *faas__http_header_get(const faas__http_request *r, const char *name, size_t *len);
 
@@ -74,10 +67,5 @@ void faas__http_respond(faas__http_exchange *x, int status, const faas__http_hea
 
 /* Answer with a small JSON error body {"message": ...} (API Gateway's shape). */
 void faas__http_respond_error(faas__http_exchange *x, int status, const char *message);
-
-/* Management routes (http_api.c). Returns true if the request is for a
- * management route and was (or will be) answered; false to let the
- * trigger's own routes have it. */
-bool faas__http_api_handle(faas__http_exchange *x);
 
 #endif /* FAAS_HTTP_H */

@@ -1,15 +1,16 @@
 /*
- * libfaas — the HTTP server's side of the HTTP trigger: a listener, its
- * connections and the strictness layer, between http_server.c /
- * http_strict.c and trigger_http.c (and the fuzz target, which drives a
- * connection without a socket). lib/http.h is the exchange interface that
- * answers requests; this header is how the trigger owns a server.
+ * libfaas — how an owner (the HTTP trigger, the fuzz target) runs an
+ * HTTP/1.1 server: the server's options, callbacks and lifetime, its
+ * connections without a socket, and the strictness layer (strict.c). The
+ * server knows nothing of what answers requests: it hands each one to its
+ * owner's dispatch callback with the owner's arg. http.h is the exchange
+ * interface that answers requests.
  *
  * Lifetime. The server is reference counted: by its owner (until
  * faas__http_server_release) and by every connection still in memory, and a
  * connection by its handles (until their close callbacks ran) and by every
  * exchange not yet answered and written. So an exchange whose client went
- * away, or whose trigger was freed, can still be answered: the answer goes
+ * away, or whose owner let go, can still be answered: the answer goes
  * nowhere. Everything runs on the loop thread.
  */
 #ifndef FAAS_HTTP_SERVER_H
@@ -26,18 +27,18 @@
 #define FAAS__HTTP_BACKLOG 511            /* listen(2) backlog */
 #define FAAS__HTTP_READ_BUF (64u * 1024u) /* the server's one read buffer */
 #define FAAS__HTTP_LINGER_MS 1000u        /* reading (and dropping) after a closing answer */
-#define FAAS__HTTP_LINGER_MAX (256u * 1024u) /* bytes dropped while lingering before a hard close  \
-	                                      */
-#define FAAS__HTTP_KEEP_BUF (64u * 1024u)    /* exchange buffers larger than this are not reused */
-#define FAAS__HTTP_SPARE 2u                  /* exchanges kept per connection for reuse */
-#define FAAS__HTTP_MAX_CHUNK_LINE 4096u      /* a chunk-size line with its extensions */
-#define FAAS__HTTP_MIN_HEADER_BYTES 256u     /* floor of max_header_bytes */
+/* Bytes dropped while lingering before a hard close. */
+#define FAAS__HTTP_LINGER_MAX (256u * 1024u)
+#define FAAS__HTTP_KEEP_BUF (64u * 1024u) /* exchange buffers larger than this are not reused */
+#define FAAS__HTTP_SPARE 2u               /* exchanges kept per connection for reuse */
+#define FAAS__HTTP_MAX_CHUNK_LINE 4096u   /* a chunk-size line with its extensions */
+#define FAAS__HTTP_MIN_HEADER_BYTES 256u  /* floor of max_header_bytes */
 /* http-parser 2.9 refuses heads past its own 80 KB; stay below it. */
 #define FAAS__HTTP_MAX_HEADER_BYTES (64u * 1024u)
-/* The body limit of a request nothing else bounds (no route, management). */
+/* The body limit when the owner gives none (no body_limit callback, or released). */
 #define FAAS__HTTP_DEFAULT_BODY_LIMIT (6u * 1024u * 1024u)
 
-/* ---- the strictness layer (http_strict.c) ---- */
+/* ---- the strictness layer (strict.c) ---- */
 
 /* A byte-level checker run ahead of http-parser on the same bytes: it
  * enforces what http-parser 2.9 lets through (bare LF, obs-fold, control
@@ -82,14 +83,26 @@ void faas__http_strict_body(faas__http_strict *s, bool chunked, uint64_t length,
 int faas__http_strict_head(const faas__http_header *h, size_t n, int major, int minor,
                            bool *chunked, uint64_t *length, const char **why);
 
-/* ---- the server (http_server.c) ---- */
+/* ---- the server (listener.c, conn.c, respond.c) ---- */
 
 typedef struct faas__http_server faas__http_server;
 typedef struct faas__http_conn faas__http_conn;
 
+/* What the server needs to know; the owner checked the values. */
+typedef struct faas__http_server_options {
+	const char *host;             /* an IPv4 or IPv6 address to listen on; copied */
+	uint16_t port;                /* 0 picks a free one */
+	size_t max_header_bytes;      /* request line + headers: 431 past this */
+	unsigned int max_connections; /* connections past this are closed at once */
+	uint32_t header_timeout_ms;   /* the head must arrive within this (408) */
+	uint32_t body_timeout_ms;     /* the body must arrive within this once the head is in */
+	uint32_t idle_timeout_ms;     /* an idle keep-alive connection closes after this */
+} faas__http_server_options;
+
+/* The owner's side. Each callback gets the arg given with them. */
 typedef struct faas__http_server_cbs {
 	/* The head is in and the request has a body: the most it may carry (413
-	 * past it). The body is not there yet. */
+	 * past it). The body is not there yet. NULL: FAAS__HTTP_DEFAULT_BODY_LIMIT. */
 	uint64_t (*body_limit)(void *arg, const faas__http_request *req);
 	/* The request is complete: answer it now or later, exactly once. */
 	void (*dispatch)(void *arg, faas__http_exchange *x);
@@ -97,16 +110,15 @@ typedef struct faas__http_server_cbs {
 	void (*closed)(void *arg);
 } faas__http_server_cbs;
 
-/* Listen on opts->host:opts->port (a listener owned by the server). opts
- * must be valid (the trigger checked them); they are copied. On error,
- * err gets the reason and nothing is left open. */
-int faas__http_server_new(faas__http_server **out, uv_loop_t *loop, const faas_http_options *opts,
-                          faas_trigger *trigger, const faas__http_server_cbs *cbs, void *arg,
-                          char *err, size_t err_size);
+/* Listen on opts->host:opts->port (a listener owned by the server); opts
+ * are copied, cbs too. On error, err gets the reason and nothing is left
+ * open. */
+int faas__http_server_new(faas__http_server **out, uv_loop_t *loop,
+                          const faas__http_server_options *opts, const faas__http_server_cbs *cbs,
+                          void *arg, char *err, size_t err_size);
 /* A server without a listener, for driving connections by hand (fuzzing). */
-int faas__http_server_new_detached(faas__http_server **out, const faas_http_options *opts,
-                                   faas_trigger *trigger, const faas__http_server_cbs *cbs,
-                                   void *arg);
+int faas__http_server_new_detached(faas__http_server **out, const faas__http_server_options *opts,
+                                   const faas__http_server_cbs *cbs, void *arg);
 uint16_t faas__http_server_port(const faas__http_server *srv);
 /* Answer 503 to requests from now on; the ones in flight finish. */
 void faas__http_server_stop(faas__http_server *srv);
@@ -126,15 +138,10 @@ void faas__http_conn_feed(faas__http_conn *c, const char *data, size_t len);
 /* Complete the answers "written" since the last call (as uv_write callbacks
  * would); returns how many bytes they held. */
 size_t faas__http_conn_complete_writes(faas__http_conn *c);
-/* Whether the connection waits for an answer from a handler. */
+/* Whether the connection waits for an answer from the owner. */
 bool faas__http_conn_waiting(const faas__http_conn *c);
 /* The client goes away; the connection is the caller's until this call
  * (it stays in memory even if the server closed it first). */
 void faas__http_conn_close(faas__http_conn *c);
-
-/* An HTTP trigger (trigger_http.c) whose server has no listener: the fuzz
- * target feeds its connections by hand. */
-int faas__http_trigger_new_detached(faas_trigger **out, faas_runtime *rt, const char *name,
-                                    const faas_http_options *opts, faas__http_server **srv);
 
 #endif /* FAAS_HTTP_SERVER_H */

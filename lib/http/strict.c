@@ -114,268 +114,371 @@ static void chunk_line_done(faas__http_strict *s)
 	}
 }
 
+/* ---- the byte scanner ---- */
+
+/* What a state's helper did with one byte. */
+enum step { STEP_ON, STEP_STOP, STEP_FAIL };
+
+static enum step fail(faas__http_scan *r, int status, const char *why)
+{
+	r->status = status;
+	r->why = why;
+	return STEP_FAIL;
+}
+
+/* The third field of the request line: "HTTP/1.0" or "HTTP/1.1". */
+static bool version_byte_ok(size_t at, unsigned char c)
+{
+	if (at < sizeof(version_prefix) - 1)
+		return c == (unsigned char)version_prefix[at];
+	if (at == sizeof(version_prefix) - 1)
+		return c == '0' || c == '1';
+	return false;
+}
+
+/* A byte of the request line itself: method SP target SP version CR. */
+static enum step request_line_byte(faas__http_strict *s, unsigned char c, faas__http_scan *r)
+{
+	if (c == '\r') {
+		if (s->field != 2 || s->field_len != sizeof(version_prefix))
+			return fail(r, 400,
+			            s->field == 2 ? "invalid HTTP version"
+			                          : "malformed request line");
+		s->state = S_RL_LF;
+	} else if (c == '\n') {
+		return fail(r, 400, "bare LF");
+	} else if (c == ' ') {
+		if (s->field == 2 || s->field_len == 0)
+			return fail(r, 400, "malformed request line");
+		s->field++;
+		s->field_len = 0;
+	} else if (is_ctl(c) || c >= 0x80) {
+		return fail(r, 400, "control character in the request line");
+	} else if (s->field == 0) {
+		if (!tchar[c])
+			return fail(r, 400, "malformed method");
+		s->field_len++;
+	} else if (s->field == 1) {
+		s->field_len++;
+	} else if (!version_byte_ok(s->field_len++, c)) {
+		return fail(r, 400, "invalid HTTP version");
+	}
+	return STEP_ON;
+}
+
+/* Empty lines before a message, and its request line. */
+static enum step step_request_line(faas__http_strict *s, unsigned char c, faas__http_scan *r)
+{
+	switch (s->state) {
+	case S_PRE:
+		if (c == '\r') {
+			s->state = S_PRE_LF;
+		} else if (c == '\n') {
+			return fail(r, 400, "bare LF");
+		} else if (tchar[c]) {
+			s->state = S_RL;
+			s->field = 0;
+			s->field_len = 1;
+		} else {
+			return fail(r, 400, "malformed request line");
+		}
+		return STEP_ON;
+	case S_PRE_LF:
+		if (c != '\n')
+			return fail(r, 400, "bare CR");
+		s->state = S_PRE;
+		return STEP_ON;
+	case S_RL:
+		return request_line_byte(s, c, r);
+	default: /* S_RL_LF */
+		if (c != '\n')
+			return fail(r, 400, "bare CR");
+		s->state = S_HS;
+		return STEP_ON;
+	}
+}
+
+/* The empty line that ends a head or a trailer section. */
+static enum step section_end(faas__http_strict *s, unsigned char c, faas__http_scan *r)
+{
+	if (c != '\n')
+		return fail(r, 400, "bare CR");
+	if (s->trailer) {
+		s->trailer = false;
+		s->head_bytes = 0;
+		s->state = S_PRE;
+		r->message_done = true;
+	} else {
+		s->state = S_FRAMING;
+		r->head_done = true;
+	}
+	return STEP_STOP;
+}
+
+/* Header (or trailer) lines: name ":" value CRLF. */
+static enum step step_header(faas__http_strict *s, unsigned char c, faas__http_scan *r)
+{
+	switch (s->state) {
+	case S_HS:
+		if (c == '\r')
+			s->state = S_HE_LF;
+		else if (c == '\n')
+			return fail(r, 400, "bare LF");
+		else if (c == ' ' || c == '\t')
+			return fail(r, 400, "obs-fold (line folding)");
+		else if (tchar[c])
+			s->state = S_HN;
+		else
+			return fail(r, 400, "invalid header name");
+		return STEP_ON;
+	case S_HN:
+		if (c == ':')
+			s->state = S_HV;
+		else if (c == ' ' || c == '\t')
+			return fail(r, 400, "whitespace before the colon");
+		else if (c == '\n')
+			return fail(r, 400, "bare LF");
+		else if (!tchar[c])
+			return fail(r, 400, "invalid header name");
+		return STEP_ON;
+	case S_HV:
+		if (c == '\r')
+			s->state = S_HV_LF;
+		else if (c == '\n')
+			return fail(r, 400, "bare LF");
+		else if (is_ctl(c) && c != '\t')
+			return fail(r, 400, "control character in a header value");
+		return STEP_ON;
+	case S_HV_LF:
+		if (c != '\n')
+			return fail(r, 400, "bare CR");
+		s->state = S_HS;
+		return STEP_ON;
+	default: /* S_HE_LF */
+		return section_end(s, c, r);
+	}
+}
+
+/* The chunk size's hex digits, and what may follow them. */
+static enum step step_chunk_size(faas__http_strict *s, unsigned char c, faas__http_scan *r)
+{
+	int v = faas__hexval(c);
+
+	if (v >= 0) {
+		if (++s->hex_digits > 16)
+			return fail(r, 400, "malformed chunk size");
+		s->remaining = (s->remaining << 4) | (uint64_t)v;
+		s->state = S_CS_MORE;
+		return STEP_ON;
+	}
+	if (s->state == S_CS)
+		return fail(r, 400, "malformed chunk size");
+	if (s->remaining > s->body_limit - s->body_total)
+		return fail(r, 413, "chunked body too large");
+	s->body_total += s->remaining;
+	if (c == '\r')
+		s->state = S_CS_LF;
+	else if (c == ';')
+		s->state = S_CX_NAME_BWS;
+	else if (c == ' ' || c == '\t')
+		s->state = S_CX_PRE;
+	else if (c == '\n')
+		return fail(r, 400, "bare LF");
+	else
+		return fail(r, 400, "malformed chunk size");
+	return STEP_ON;
+}
+
+/* Chunk extensions' names and the BWS around them. */
+static bool chunk_ext_name(faas__http_strict *s, unsigned char c)
+{
+	bool ws = c == ' ' || c == '\t';
+
+	switch (s->state) {
+	case S_CX_PRE:
+		if (c == ';')
+			s->state = S_CX_NAME_BWS;
+		else if (c == '\r')
+			s->state = S_CS_LF;
+		return c == ';' || c == '\r' || ws;
+	case S_CX_NAME_BWS:
+		if (tchar[c])
+			s->state = S_CX_NAME;
+		return tchar[c] || ws;
+	default: /* S_CX_NAME, S_CX_AFTER_NAME */
+		if (c == '=')
+			s->state = S_CX_VAL_BWS;
+		else if (c == ';')
+			s->state = S_CX_NAME_BWS;
+		else if (c == '\r')
+			s->state = S_CS_LF;
+		else if (ws)
+			s->state = S_CX_AFTER_NAME;
+		else
+			return tchar[c] && s->state == S_CX_NAME;
+		return true;
+	}
+}
+
+/* Chunk extensions' values: a token or a quoted string. */
+static bool chunk_ext_value(faas__http_strict *s, unsigned char c)
+{
+	bool ws = c == ' ' || c == '\t';
+
+	switch (s->state) {
+	case S_CX_VAL_BWS:
+		if (c == '"')
+			s->state = S_CX_QS;
+		else if (tchar[c])
+			s->state = S_CX_TOK;
+		return c == '"' || tchar[c] || ws;
+	case S_CX_TOK:
+		if (c == ';')
+			s->state = S_CX_NAME_BWS;
+		else if (c == '\r')
+			s->state = S_CS_LF;
+		else if (ws)
+			s->state = S_CX_PRE;
+		return c == ';' || c == '\r' || ws || tchar[c];
+	case S_CX_QS:
+		if (c == '"')
+			s->state = S_CX_PRE;
+		else if (c == '\\')
+			s->state = S_CX_QP;
+		return !is_ctl(c) || c == '\t';
+	default: /* S_CX_QP */
+		if (is_ctl(c) && c != '\t')
+			return false;
+		s->state = S_CX_QS;
+		return true;
+	}
+}
+
+static enum step step_chunk_ext(faas__http_strict *s, unsigned char c, faas__http_scan *r)
+{
+	bool ok = s->state >= S_CX_VAL_BWS ? chunk_ext_value(s, c) : chunk_ext_name(s, c);
+
+	return ok ? STEP_ON : fail(r, 400, "malformed chunk extension");
+}
+
+/* The CRLFs that end a chunk-size line and a chunk's data. */
+static enum step step_chunk_crlf(faas__http_strict *s, unsigned char c, faas__http_scan *r)
+{
+	switch (s->state) {
+	case S_CS_LF:
+		if (c != '\n')
+			return fail(r, 400, "bare CR");
+		chunk_line_done(s);
+		return STEP_ON;
+	case S_CD_CR:
+		if (c != '\r')
+			return fail(r, 400, "chunk data not followed by CRLF");
+		s->state = S_CD_LF;
+		return STEP_ON;
+	default: /* S_CD_LF */
+		if (c != '\n')
+			return fail(r, 400, "chunk data not followed by CRLF");
+		s->state = S_CS;
+		return STEP_ON;
+	}
+}
+
+/* The limits every scanned byte counts against. */
+static enum step count_byte(faas__http_strict *s, faas__http_scan *r)
+{
+	if (s->state == S_FRAMING)
+		return fail(r, 400, "no framing for the body"); /* the server's bug, fail closed */
+	if (s->state <= S_HE_LF && ++s->head_bytes > s->max_head)
+		return fail(r, 431, "header section too large");
+	if (s->state >= S_CS && s->state <= S_CS_LF && ++s->line_bytes > FAAS__HTTP_MAX_CHUNK_LINE)
+		return fail(r, 400, "chunk-size line too long");
+	return STEP_ON;
+}
+
+static enum step step_byte(faas__http_strict *s, unsigned char c, faas__http_scan *r)
+{
+	if (count_byte(s, r) == STEP_FAIL)
+		return STEP_FAIL;
+	switch (s->state) {
+	case S_PRE:
+	case S_PRE_LF:
+	case S_RL:
+	case S_RL_LF:
+		return step_request_line(s, c, r);
+	case S_HS:
+	case S_HN:
+	case S_HV:
+	case S_HV_LF:
+	case S_HE_LF:
+		return step_header(s, c, r);
+	case S_CS:
+	case S_CS_MORE:
+		return step_chunk_size(s, c, r);
+	case S_CX_PRE:
+	case S_CX_NAME_BWS:
+	case S_CX_NAME:
+	case S_CX_AFTER_NAME:
+	case S_CX_VAL_BWS:
+	case S_CX_TOK:
+	case S_CX_QS:
+	case S_CX_QP:
+		return step_chunk_ext(s, c, r);
+	case S_CS_LF:
+	case S_CD_CR:
+	case S_CD_LF:
+		return step_chunk_crlf(s, c, r);
+	default:
+		return fail(r, 400, "internal state");
+	}
+}
+
+/* Body bytes are skipped in bulk: they are the hot path. Returns how many
+ * were taken; *done says whether a Content-Length body just ended. */
+static size_t skip_body(faas__http_strict *s, size_t avail, bool *done)
+{
+	uint64_t take = avail < s->remaining ? avail : s->remaining;
+
+	s->remaining -= take;
+	*done = false;
+	if (s->remaining == 0) {
+		if (s->state == S_CD) {
+			s->state = S_CD_CR;
+		} else {
+			s->state = S_PRE;
+			*done = true;
+		}
+	}
+	return (size_t)take;
+}
+
 faas__http_scan faas__http_strict_scan(faas__http_strict *s, const char *data, size_t len)
 {
 	faas__http_scan r = {0, 0, NULL, false, false};
 	const unsigned char *p = (const unsigned char *)data;
 	size_t i = 0;
 
-#define FAIL(status_, why_)                                                                        \
-	do {                                                                                       \
-		r.n = i;                                                                           \
-		r.status = (status_);                                                              \
-		r.why = (why_);                                                                    \
-		return r;                                                                          \
-	} while (0)
-
 	while (i < len) {
-		unsigned char c = p[i];
+		enum step st;
 
-		/* Body bytes are skipped in bulk: they are the hot path. */
 		if (s->state == S_BODY || s->state == S_CD) {
-			uint64_t take = len - i < s->remaining ? len - i : s->remaining;
+			bool done;
 
-			i += (size_t)take;
-			s->remaining -= take;
-			if (s->remaining == 0) {
-				if (s->state == S_CD) {
-					s->state = S_CD_CR;
-				} else {
-					s->state = S_PRE;
-					r.n = i;
-					r.message_done = true;
-					return r;
-				}
+			i += skip_body(s, len - i, &done);
+			if (done) {
+				r.message_done = true;
+				break;
 			}
 			continue;
 		}
-		if (s->state == S_FRAMING)
-			FAIL(400, "no framing for the body"); /* the server's bug, fail closed */
-		if (s->state <= S_HE_LF && ++s->head_bytes > s->max_head)
-			FAIL(431, "header section too large");
-		if (s->state >= S_CS && s->state <= S_CS_LF &&
-		    ++s->line_bytes > FAAS__HTTP_MAX_CHUNK_LINE)
-			FAIL(400, "chunk-size line too long");
-
-		switch (s->state) {
-		case S_PRE:
-			if (c == '\r') {
-				s->state = S_PRE_LF;
-			} else if (c == '\n') {
-				FAIL(400, "bare LF");
-			} else if (tchar[c]) {
-				s->state = S_RL;
-				s->field = 0;
-				s->field_len = 1;
-			} else {
-				FAIL(400, "malformed request line");
-			}
+		st = step_byte(s, p[i], &r);
+		if (st == STEP_FAIL)
 			break;
-		case S_PRE_LF:
-			if (c != '\n')
-				FAIL(400, "bare CR");
-			s->state = S_PRE;
-			break;
-		case S_RL:
-			if (c == '\r') {
-				if (s->field != 2 || s->field_len != sizeof(version_prefix))
-					FAIL(400, s->field == 2 ? "invalid HTTP version"
-					                        : "malformed request line");
-				s->state = S_RL_LF;
-			} else if (c == '\n') {
-				FAIL(400, "bare LF");
-			} else if (c == ' ') {
-				if (s->field == 2 || s->field_len == 0)
-					FAIL(400, "malformed request line");
-				s->field++;
-				s->field_len = 0;
-			} else if (is_ctl(c) || c >= 0x80) {
-				FAIL(400, "control character in the request line");
-			} else if (s->field == 0) {
-				if (!tchar[c])
-					FAIL(400, "malformed method");
-				s->field_len++;
-			} else if (s->field == 1) {
-				s->field_len++;
-			} else {
-				size_t at = s->field_len++;
-				bool ok;
-
-				if (at < sizeof(version_prefix) - 1)
-					ok = c == (unsigned char)version_prefix[at];
-				else if (at == sizeof(version_prefix) - 1)
-					ok = c == '0' || c == '1';
-				else
-					ok = false;
-				if (!ok)
-					FAIL(400, "invalid HTTP version");
-			}
-			break;
-		case S_RL_LF:
-			if (c != '\n')
-				FAIL(400, "bare CR");
-			s->state = S_HS;
-			break;
-		case S_HS:
-			if (c == '\r') {
-				s->state = S_HE_LF;
-			} else if (c == '\n') {
-				FAIL(400, "bare LF");
-			} else if (c == ' ' || c == '\t') {
-				FAIL(400, "obs-fold (line folding)");
-			} else if (tchar[c]) {
-				s->state = S_HN;
-			} else {
-				FAIL(400, "invalid header name");
-			}
-			break;
-		case S_HN:
-			if (c == ':')
-				s->state = S_HV;
-			else if (c == ' ' || c == '\t')
-				FAIL(400, "whitespace before the colon");
-			else if (c == '\n')
-				FAIL(400, "bare LF");
-			else if (!tchar[c])
-				FAIL(400, "invalid header name");
-			break;
-		case S_HV:
-			if (c == '\r')
-				s->state = S_HV_LF;
-			else if (c == '\n')
-				FAIL(400, "bare LF");
-			else if (is_ctl(c) && c != '\t')
-				FAIL(400, "control character in a header value");
-			break;
-		case S_HV_LF:
-			if (c != '\n')
-				FAIL(400, "bare CR");
-			s->state = S_HS;
-			break;
-		case S_HE_LF:
-			if (c != '\n')
-				FAIL(400, "bare CR");
-			i++;
-			r.n = i;
-			if (s->trailer) {
-				s->trailer = false;
-				s->head_bytes = 0;
-				s->state = S_PRE;
-				r.message_done = true;
-			} else {
-				s->state = S_FRAMING;
-				r.head_done = true;
-			}
-			return r;
-		case S_CS:
-		case S_CS_MORE: {
-			int v = faas__hexval(c);
-
-			if (v >= 0) {
-				if (++s->hex_digits > 16)
-					FAIL(400, "malformed chunk size");
-				s->remaining = (s->remaining << 4) | (uint64_t)v;
-				s->state = S_CS_MORE;
-				break;
-			}
-			if (s->state == S_CS)
-				FAIL(400, "malformed chunk size");
-			if (s->remaining > s->body_limit - s->body_total)
-				FAIL(413, "chunked body too large");
-			s->body_total += s->remaining;
-			if (c == '\r')
-				s->state = S_CS_LF;
-			else if (c == ';')
-				s->state = S_CX_NAME_BWS;
-			else if (c == ' ' || c == '\t')
-				s->state = S_CX_PRE;
-			else if (c == '\n')
-				FAIL(400, "bare LF");
-			else
-				FAIL(400, "malformed chunk size");
-			break;
-		}
-		case S_CX_PRE:
-			if (c == ';')
-				s->state = S_CX_NAME_BWS;
-			else if (c == '\r')
-				s->state = S_CS_LF;
-			else if (c != ' ' && c != '\t')
-				FAIL(400, "malformed chunk extension");
-			break;
-		case S_CX_NAME_BWS:
-			if (tchar[c])
-				s->state = S_CX_NAME;
-			else if (c != ' ' && c != '\t')
-				FAIL(400, "malformed chunk extension");
-			break;
-		case S_CX_NAME:
-		case S_CX_AFTER_NAME:
-			if (c == '=')
-				s->state = S_CX_VAL_BWS;
-			else if (c == ';')
-				s->state = S_CX_NAME_BWS;
-			else if (c == '\r')
-				s->state = S_CS_LF;
-			else if (c == ' ' || c == '\t')
-				s->state = S_CX_AFTER_NAME;
-			else if (!(tchar[c] && s->state == S_CX_NAME))
-				FAIL(400, "malformed chunk extension");
-			break;
-		case S_CX_VAL_BWS:
-			if (c == '"')
-				s->state = S_CX_QS;
-			else if (tchar[c])
-				s->state = S_CX_TOK;
-			else if (c != ' ' && c != '\t')
-				FAIL(400, "malformed chunk extension");
-			break;
-		case S_CX_TOK:
-			if (c == ';')
-				s->state = S_CX_NAME_BWS;
-			else if (c == '\r')
-				s->state = S_CS_LF;
-			else if (c == ' ' || c == '\t')
-				s->state = S_CX_PRE;
-			else if (!tchar[c])
-				FAIL(400, "malformed chunk extension");
-			break;
-		case S_CX_QS:
-			if (c == '"')
-				s->state = S_CX_PRE;
-			else if (c == '\\')
-				s->state = S_CX_QP;
-			else if (is_ctl(c) && c != '\t')
-				FAIL(400, "malformed chunk extension");
-			break;
-		case S_CX_QP:
-			if (is_ctl(c) && c != '\t')
-				FAIL(400, "malformed chunk extension");
-			s->state = S_CX_QS;
-			break;
-		case S_CS_LF:
-			if (c != '\n')
-				FAIL(400, "bare CR");
-			chunk_line_done(s);
-			break;
-		case S_CD_CR:
-			if (c != '\r')
-				FAIL(400, "chunk data not followed by CRLF");
-			s->state = S_CD_LF;
-			break;
-		case S_CD_LF:
-			if (c != '\n')
-				FAIL(400, "chunk data not followed by CRLF");
-			s->state = S_CS;
-			break;
-		default:
-			FAIL(400, "internal state");
-		}
 		i++;
+		if (st == STEP_STOP)
+			break;
 	}
 	r.n = i;
 	return r;
-#undef FAIL
 }
 
 /* ---- checks of the parsed head ---- */
@@ -397,6 +500,48 @@ static bool name_is(const faas__http_header *h, const char *lower, size_t len)
 
 #define NAME_IS(h, lit) name_is((h), lit, sizeof(lit) - 1)
 
+/* Content-Length: 1 to 18 digits, nothing else (no list, no sign). */
+static bool content_length(const faas__http_header *h, uint64_t *length)
+{
+	uint64_t v = 0;
+
+	if (h->value_len == 0 || h->value_len > 18)
+		return false;
+	for (size_t k = 0; k < h->value_len; k++) {
+		char c = h->value[k];
+
+		if (c < '0' || c > '9')
+			return false;
+		v = v * 10 + (uint64_t)(c - '0');
+	}
+	*length = v;
+	return true;
+}
+
+/* Transfer-Encoding: exactly "chunked", any case. */
+static bool only_chunked(const faas__http_header *h)
+{
+	static const char chunked_lit[] = "chunked";
+
+	if (h->value_len != sizeof(chunked_lit) - 1)
+		return false;
+	for (size_t k = 0; k < h->value_len; k++) {
+		char c = h->value[k];
+
+		if (c >= 'A' && c <= 'Z')
+			c = (char)(c - 'A' + 'a');
+		if (c != chunked_lit[k])
+			return false;
+	}
+	return true;
+}
+
+static int bad(const char **why, const char *what)
+{
+	*why = what;
+	return 400;
+}
+
 int faas__http_strict_head(const faas__http_header *h, size_t n, int major, int minor,
                            bool *chunked, uint64_t *length, const char **why)
 {
@@ -404,70 +549,30 @@ int faas__http_strict_head(const faas__http_header *h, size_t n, int major, int 
 
 	*chunked = false;
 	*length = 0;
-	if (major != 1 || (minor != 0 && minor != 1)) {
-		*why = "invalid HTTP version";
-		return 400;
-	}
+	if (major != 1 || (minor != 0 && minor != 1))
+		return bad(why, "invalid HTTP version");
 	for (size_t i = 0; i < n; i++) {
 		if (NAME_IS(&h[i], "host")) {
-			if (++hosts > 1) {
-				*why = "duplicate Host";
-				return 400;
-			}
+			if (++hosts > 1)
+				return bad(why, "duplicate Host");
 		} else if (NAME_IS(&h[i], "content-length")) {
-			uint64_t v = 0;
-
-			if (++lengths > 1) {
-				*why = "duplicate Content-Length";
-				return 400;
-			}
-			if (h[i].value_len == 0 || h[i].value_len > 18) {
-				*why = "invalid Content-Length";
-				return 400;
-			}
-			for (size_t k = 0; k < h[i].value_len; k++) {
-				char c = h[i].value[k];
-
-				if (c < '0' || c > '9') {
-					*why = "invalid Content-Length";
-					return 400;
-				}
-				v = v * 10 + (uint64_t)(c - '0');
-			}
-			*length = v;
+			if (++lengths > 1)
+				return bad(why, "duplicate Content-Length");
+			if (!content_length(&h[i], length))
+				return bad(why, "invalid Content-Length");
 		} else if (NAME_IS(&h[i], "transfer-encoding")) {
-			static const char chunked_lit[] = "chunked";
-			bool ok = h[i].value_len == sizeof(chunked_lit) - 1;
-
-			if (++encodings > 1) {
-				*why = "repeated Transfer-Encoding";
-				return 400;
-			}
-			for (size_t k = 0; ok && k < h[i].value_len; k++) {
-				char c = h[i].value[k];
-
-				if (c >= 'A' && c <= 'Z')
-					c = (char)(c - 'A' + 'a');
-				ok = c == chunked_lit[k];
-			}
-			if (!ok) {
-				*why = "unsupported Transfer-Encoding";
-				return 400;
-			}
+			if (++encodings > 1)
+				return bad(why, "repeated Transfer-Encoding");
+			if (!only_chunked(&h[i]))
+				return bad(why, "unsupported Transfer-Encoding");
 			*chunked = true;
 		}
 	}
-	if (encodings && minor == 0) {
-		*why = "Transfer-Encoding on HTTP/1.0";
-		return 400;
-	}
-	if (encodings && lengths) {
-		*why = "Content-Length with Transfer-Encoding";
-		return 400;
-	}
-	if (minor == 1 && hosts == 0) {
-		*why = "missing Host";
-		return 400;
-	}
+	if (encodings && minor == 0)
+		return bad(why, "Transfer-Encoding on HTTP/1.0");
+	if (encodings && lengths)
+		return bad(why, "Content-Length with Transfer-Encoding");
+	if (minor == 1 && hosts == 0)
+		return bad(why, "missing Host");
 	return 0;
 }

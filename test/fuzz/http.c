@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gateway.h"
 #include "http_server.h"
 
 /* Loop turns allowed for inline handlers' answers to be delivered. */

@@ -1,0 +1,235 @@
+/* The server (http_server.h): its memory and references, binding and
+ * listening, accepting clients up to the connection cap, and stopping,
+ * closing and letting go. */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "server_internal.h"
+
+/* ---- references ---- */
+
+static void server_free(faas__http_server *srv)
+{
+	free((char *)srv->opts.host);
+	free(srv->rbuf);
+	free(srv);
+}
+
+void faas__http_server_unref(faas__http_server *srv)
+{
+	if (--srv->refs == 0)
+		server_free(srv);
+}
+
+static void report_closed(faas__http_server *srv)
+{
+	srv->closed_reported = true;
+	if (srv->cbs.closed)
+		srv->cbs.closed(srv->arg);
+}
+
+void faas__http_server_handle_closed(faas__http_server *srv)
+{
+	srv->open_handles--;
+	if (srv->closing && srv->open_handles == 0 && !srv->closed_reported)
+		report_closed(srv);
+}
+
+static faas__http_server *server_alloc(const faas__http_server_options *opts,
+                                       const faas__http_server_cbs *cbs, void *arg)
+{
+	faas__http_server *srv = calloc(1, sizeof(*srv));
+
+	if (!srv)
+		return NULL;
+	srv->opts = *opts;
+	srv->opts.host = NULL;
+	srv->rbuf = malloc(FAAS__HTTP_READ_BUF);
+	if (!srv->rbuf || (opts->host && !(srv->opts.host = faas__strdup(opts->host)))) {
+		server_free(srv);
+		return NULL;
+	}
+	srv->cbs = *cbs;
+	srv->arg = arg;
+	srv->refs = 1;
+	srv->date_sec = (time_t)-1;
+	return srv;
+}
+
+/* ---- accepting ---- */
+
+static void on_refused_closed(uv_handle_t *h)
+{
+	free(h);
+}
+
+static void on_connection(uv_stream_t *listener, int status)
+{
+	faas__http_server *srv = listener->data;
+
+	if (status < 0 || srv->closing)
+		return;
+	if (srv->nconns >= srv->opts.max_connections) {
+		/* Over the cap: accept only to close at once. */
+		uv_tcp_t *t = malloc(sizeof(*t));
+
+		if (!t)
+			return;
+		uv_tcp_init(srv->loop, t);
+		uv_accept(listener, (uv_stream_t *)t);
+		uv_close((uv_handle_t *)t, on_refused_closed);
+		return;
+	}
+	faas__http_conn_accept(srv, listener);
+}
+
+/* ---- listening ---- */
+
+static void on_listener_closed(uv_handle_t *h)
+{
+	faas__http_server *srv = h->data;
+
+	free(h);
+	if (srv) {
+		faas__http_server_handle_closed(srv);
+		faas__http_server_unref(srv);
+	}
+}
+
+/* A client that goes away while its answer is written makes write(2) raise
+ * SIGPIPE, whose default action kills the process: a server cannot allow
+ * that. libuv leaves it to the application; a host that chose a handler of
+ * its own keeps it. */
+static void ignore_sigpipe(void)
+{
+	struct sigaction sa;
+
+	if (sigaction(SIGPIPE, NULL, &sa) == 0 && sa.sa_handler == SIG_DFL &&
+	    !(sa.sa_flags & SA_SIGINFO)) {
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_handler = SIG_IGN;
+		sigemptyset(&sa.sa_mask);
+		sigaction(SIGPIPE, &sa, NULL);
+	}
+}
+
+/* Bind and listen; srv->port gets the port bound. On error, err says why. */
+static int server_listen(faas__http_server *srv, const struct sockaddr_storage *addr, char *err,
+                         size_t err_size)
+{
+	struct sockaddr_storage bound;
+	int len = (int)sizeof(bound);
+	int rc = uv_tcp_bind(srv->listener, (const struct sockaddr *)addr, 0);
+
+	if (rc == 0)
+		rc = uv_listen((uv_stream_t *)srv->listener, FAAS__HTTP_BACKLOG, on_connection);
+	if (rc == 0)
+		rc = uv_tcp_getsockname(srv->listener, (struct sockaddr *)&bound, &len);
+	if (rc != 0) {
+		snprintf(err, err_size, "cannot listen on %s:%u: %s", srv->opts.host,
+		         (unsigned)srv->opts.port, uv_strerror(rc));
+		return rc;
+	}
+	srv->port = bound.ss_family == AF_INET6 ? ntohs(((struct sockaddr_in6 *)&bound)->sin6_port)
+	                                        : ntohs(((struct sockaddr_in *)&bound)->sin_port);
+	return 0;
+}
+
+int faas__http_server_new(faas__http_server **out, uv_loop_t *loop,
+                          const faas__http_server_options *opts, const faas__http_server_cbs *cbs,
+                          void *arg, char *err, size_t err_size)
+{
+	const char *host = opts->host ? opts->host : "";
+	struct sockaddr_storage addr;
+	faas__http_server *srv;
+	int rc;
+
+	*out = NULL;
+	if (uv_ip4_addr(host, opts->port, (struct sockaddr_in *)&addr) != 0 &&
+	    uv_ip6_addr(host, opts->port, (struct sockaddr_in6 *)&addr) != 0) {
+		snprintf(err, err_size, "host: %s is not an IPv4 or IPv6 address", host);
+		return FAAS_EINVAL;
+	}
+	srv = server_alloc(opts, cbs, arg);
+	if (!srv || !(srv->listener = malloc(sizeof(*srv->listener)))) {
+		if (srv)
+			server_free(srv);
+		snprintf(err, err_size, "out of memory");
+		return FAAS_ENOMEM;
+	}
+	srv->loop = loop;
+	rc = uv_tcp_init(loop, srv->listener);
+	if (rc != 0) {
+		free(srv->listener);
+		server_free(srv);
+		snprintf(err, err_size, "uv_tcp_init: %s", uv_strerror(rc));
+		return FAAS_ESYSTEM;
+	}
+	srv->listener->data = NULL;
+	if (server_listen(srv, &addr, err, err_size) != 0) {
+		/* The handle's memory goes in its close callback, which needs
+		 * nothing else: the server can go now. */
+		uv_close((uv_handle_t *)srv->listener, on_listener_closed);
+		srv->listener = NULL;
+		server_free(srv);
+		return FAAS_ESYSTEM;
+	}
+	ignore_sigpipe();
+	srv->listener->data = srv;
+	srv->refs++;
+	srv->open_handles = 1;
+	*out = srv;
+	return 0;
+}
+
+int faas__http_server_new_detached(faas__http_server **out, const faas__http_server_options *opts,
+                                   const faas__http_server_cbs *cbs, void *arg)
+{
+	*out = server_alloc(opts, cbs, arg);
+	return *out ? 0 : FAAS_ENOMEM;
+}
+
+uint16_t faas__http_server_port(const faas__http_server *srv)
+{
+	return srv ? srv->port : 0;
+}
+
+/* ---- stopping and closing ---- */
+
+void faas__http_server_stop(faas__http_server *srv)
+{
+	srv->stopping = true;
+}
+
+bool faas__http_server_stopping(const faas__http_server *srv)
+{
+	return srv->stopping;
+}
+
+void faas__http_server_close(faas__http_server *srv)
+{
+	if (srv->closing)
+		return;
+	srv->closing = true;
+	srv->stopping = true;
+	if (srv->listener) {
+		uv_close((uv_handle_t *)srv->listener, on_listener_closed);
+		srv->listener = NULL;
+	}
+	while (srv->conns)
+		faas__http_conn_close_now(srv->conns);
+	/* Nothing to wait for (a detached server): report at once. */
+	if (srv->open_handles == 0 && !srv->closed_reported)
+		report_closed(srv);
+}
+
+void faas__http_server_release(faas__http_server *srv)
+{
+	if (!srv)
+		return;
+	memset(&srv->cbs, 0, sizeof(srv->cbs));
+	srv->arg = NULL;
+	faas__http_server_unref(srv);
+}
