@@ -8,6 +8,7 @@
 #include <math.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +18,7 @@
 #include <cjson/cJSON.h>
 
 #include "buf.h"
+#include "format.h"
 #include "clock.h"
 #include "date.h"
 #include "heap.h"
@@ -1764,4 +1766,52 @@ Test(clock, wall)
 	cr_assert(before <= now && now <= after, "%llu %llu %llu", (unsigned long long)before,
 	          (unsigned long long)now, (unsigned long long)after);
 	cr_assert(now > UINT64_C(1600000000) * 1000000u);
+}
+
+/* ---- format: log lines ---- */
+
+static char *line_of(char *stack, size_t size, size_t *len, const char *fmt, ...)
+{
+	va_list ap;
+	char *line;
+
+	va_start(ap, fmt);
+	line = faas__vformat_line(stack, size, len, fmt, ap);
+	va_end(ap);
+	return line;
+}
+
+Test(format, line_fits_on_the_stack_with_newlines_as_spaces)
+{
+	char stack[32], *line;
+	size_t n = 0;
+
+	line = line_of(stack, sizeof(stack), &n, "a\nb%dc\n", 7);
+	cr_assert_eq(line, stack);
+	cr_assert_eq(n, 6);
+	cr_assert_eq(memcmp(line, "a b7c ", 6), 0);
+}
+
+Test(format, line_longer_than_the_stack_is_on_the_heap_with_a_spare_byte)
+{
+	char stack[8], *line, big[100];
+	size_t n = 0;
+
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	big[50] = '\n';
+	line = line_of(stack, sizeof(stack), &n, "%s", big);
+	cr_assert_neq(line, stack);
+	cr_assert_eq(n, 99);
+	cr_assert_eq(line[50], ' ');
+	line[n] = '\n'; /* the spare byte the worker writes its newline into */
+	free(line);
+	/* Exactly the stack's size less the spare byte goes to the heap too. */
+	line = line_of(stack, sizeof(stack), &n, "%s", "1234567");
+	cr_assert_neq(line, stack);
+	cr_assert_eq(n, 7);
+	free(line);
+	line = line_of(stack, sizeof(stack), &n, "%s", "123456");
+	cr_assert_eq(line, stack);
+	cr_assert_eq(n, 6);
 }

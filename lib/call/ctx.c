@@ -235,31 +235,20 @@ void faas__ctx_log_line(faas_ctx *ctx, const char *line, size_t len)
 void faas_log(faas_ctx *ctx, const char *fmt, ...)
 {
 	char stack[FAAS__LOG_LINE_STACK];
-	char *line = stack;
+	char *line;
 	va_list ap;
-	int n;
+	size_t n;
 
 	if (!ctx || !fmt)
 		return;
 	va_start(ap, fmt);
-	n = vsnprintf(stack, sizeof(stack), fmt, ap);
+	line = faas__vformat_line(stack, sizeof(stack), &n, fmt, ap);
 	va_end(ap);
-	if (n < 0)
+	if (!line) {
+		log_append(ctx, "", 0);
 		return;
-	if ((size_t)n >= sizeof(stack)) {
-		line = malloc((size_t)n + 1);
-		if (!line) {
-			log_append(ctx, "", 0);
-			return;
-		}
-		va_start(ap, fmt);
-		vsnprintf(line, (size_t)n + 1, fmt, ap);
-		va_end(ap);
 	}
-	/* Lines stay lines: a newline inside a message would split it in the sink. */
-	for (char *p = line; (p = strchr(p, '\n')) != NULL;)
-		*p = ' ';
-	log_append(ctx, line, (size_t)n);
+	log_append(ctx, line, n);
 	if (line != stack)
 		free(line);
 }

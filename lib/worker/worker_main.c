@@ -243,32 +243,21 @@ bool faas_ctx_cancelled(const faas_ctx *ctx)
 void faas_log(faas_ctx *ctx, const char *fmt, ...)
 {
 	char stack[FAAS__WORKER_LINE_STACK];
-	char *line = stack;
+	char *line;
 	va_list ap;
-	int n;
+	size_t n;
 
 	if (!ctx || !fmt)
 		return;
 	va_start(ap, fmt);
-	n = vsnprintf(stack, sizeof(stack) - 1, fmt, ap);
+	line = faas__vformat_line(stack, sizeof(stack), &n, fmt, ap);
 	va_end(ap);
-	if (n < 0)
+	if (!line)
 		return;
-	if ((size_t)n >= sizeof(stack) - 1) {
-		line = malloc((size_t)n + 2);
-		if (!line)
-			return;
-		va_start(ap, fmt);
-		vsnprintf(line, (size_t)n + 1, fmt, ap);
-		va_end(ap);
-	}
-	for (int i = 0; i < n; i++)
-		if (line[i] == '\n')
-			line[i] = ' ';
 	line[n] = '\n';
 	/* One write per line, so lines from stdout and stderr do not interleave
 	 * inside each other. A closed fd 2 loses the line, nothing more. */
-	(void)!write(STDERR_FILENO, line, (size_t)n + 1);
+	(void)!write(STDERR_FILENO, line, n + 1);
 	if (line != stack)
 		free(line);
 }
