@@ -389,8 +389,16 @@ static const char *tree_string(faas__tree_sink *t, const char *v, size_t n, bool
 	const unsigned char *p = (const unsigned char *)v;
 	char *copy, *o;
 
-	if (z && utf8_valid(v, n, true))
-		return v;
+	if (utf8_valid(v, n, true)) {
+		if (z)
+			return v;
+		copy = arena_alloc(t->arena, n + 1);
+		if (copy) {
+			memcpy(copy, v, n);
+			copy[n] = '\0';
+		}
+		return copy;
+	}
 	copy = arena_alloc(t->arena, 3 * n + 1);
 	if (!copy)
 		return NULL;

@@ -124,6 +124,12 @@ static const char *fill_segments(faas__route *r, const char *path, char *text)
 	return NULL;
 }
 
+static int refuse(const char **why, const char *text)
+{
+	*why = text;
+	return FAAS_EINVAL;
+}
+
 int faas__route_new(faas__route **out, const char *spec, const char **why)
 {
 	const char *sp, *path;
@@ -134,19 +140,18 @@ int faas__route_new(faas__route **out, const char *spec, const char **why)
 	*out = NULL;
 	*why = NULL;
 	if (strlen(spec) > FAAS__ROUTE_MAX)
-		return *why = "longer than 1024 characters", FAAS_EINVAL;
+		return refuse(why, "longer than 1024 characters");
 	sp = strchr(spec, ' ');
 	if (!sp)
-		return *why = "expected \"METHOD /path\"", FAAS_EINVAL;
+		return refuse(why, "expected \"METHOD /path\"");
 	m = parse_method(spec, (size_t)(sp - spec));
 	if (m == NMETHODS)
-		return *why = "the method must be one of GET, POST, PUT, PATCH, DELETE, HEAD, "
-		              "OPTIONS, ANY",
-		       FAAS_EINVAL;
+		return refuse(why, "the method must be one of GET, POST, PUT, PATCH, DELETE, "
+		                   "HEAD, OPTIONS, ANY");
 	path = sp + 1;
 	plen = strlen(path);
 	if (plen == 0 || path[0] != '/')
-		return *why = "the path must start with '/'", FAAS_EINVAL;
+		return refuse(why, "the path must start with '/'");
 	*why = count_segments(path, &nseg);
 	if (*why)
 		return FAAS_EINVAL;
