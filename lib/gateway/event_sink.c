@@ -166,6 +166,32 @@ bool faas__utf8_text(const char *s, size_t n)
 
 #define FAAS__REPLACEMENT "\xef\xbf\xbd" /* U+FFFD */
 
+bool faas__utf8_valid(const char *s, size_t n)
+{
+	return utf8_valid(s, n, true);
+}
+
+size_t faas__utf8_sanitize(char *dst, const char *src, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)src;
+	char *o = dst;
+
+	for (size_t i = 0; i < n;) {
+		size_t k = utf8_seq(p + i, n - i);
+
+		if (k == 0) {
+			memcpy(o, FAAS__REPLACEMENT, 3);
+			o += 3;
+			i++;
+		} else {
+			memcpy(o, p + i, k);
+			o += k;
+			i += k;
+		}
+	}
+	return (size_t)(o - dst);
+}
+
 /* ---- the text sink ---- */
 
 /* The one escaping rule of the event's text (see event_sink.h). */
@@ -381,42 +407,23 @@ static faas__tree_sink *tree_of(faas__event_sink *s)
 }
 
 /* The tree's form of a string: v itself when the text would carry its bytes
- * unchanged and a NUL ends it, else a copy in the arena with each byte that
- * does not start a valid UTF-8 sequence replaced by U+FFFD, as the text
- * sink's escaping does. NULL when out of memory. */
+ * unchanged and a NUL ends it, else a copy in the arena, made valid UTF-8 by
+ * the rule of the text sink's escaping. NULL when out of memory. */
 static const char *tree_string(faas__tree_sink *t, const char *v, size_t n, bool z)
 {
-	const unsigned char *p = (const unsigned char *)v;
-	char *copy, *o;
+	bool valid = utf8_valid(v, n, true);
+	char *copy;
 
-	if (utf8_valid(v, n, true)) {
-		if (z)
-			return v;
-		copy = arena_alloc(t->arena, n + 1);
-		if (copy) {
-			memcpy(copy, v, n);
-			copy[n] = '\0';
-		}
-		return copy;
-	}
-	copy = arena_alloc(t->arena, 3 * n + 1);
+	if (valid && z)
+		return v;
+	copy = arena_alloc(t->arena, valid ? n + 1 : 3 * n + 1);
 	if (!copy)
 		return NULL;
-	o = copy;
-	for (size_t i = 0; i < n;) {
-		size_t k = utf8_seq(p + i, n - i);
-
-		if (k == 0) {
-			memcpy(o, FAAS__REPLACEMENT, 3);
-			o += 3;
-			i++;
-		} else {
-			memcpy(o, p + i, k);
-			o += k;
-			i += k;
-		}
-	}
-	*o = '\0';
+	if (valid)
+		memcpy(copy, v, n);
+	else
+		n = faas__utf8_sanitize(copy, v, n);
+	copy[n] = '\0';
 	return copy;
 }
 

@@ -59,6 +59,12 @@ void faas__arena_free(faas__arena *a);
 /* Whether the n bytes at s are UTF-8 text without NUL bytes (a request body
  * that is not goes to the event as base64). */
 bool faas__utf8_text(const char *s, size_t n);
+/* Whether the n bytes at s are valid UTF-8 (NUL bytes allowed). */
+bool faas__utf8_valid(const char *s, size_t n);
+/* src made valid UTF-8 by the sinks' rule (each byte that does not start a
+ * valid sequence becomes U+FFFD) into dst, which has room for 3 * n bytes;
+ * returns the length written. */
+size_t faas__utf8_sanitize(char *dst, const char *src, size_t n);
 
 /* ---- the sink ---- */
 

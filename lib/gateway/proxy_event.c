@@ -69,6 +69,26 @@ static bool prepare_headers(faas__scratch *s, const faas__http_request *req)
 	return true;
 }
 
+/* Replace the query key at *key (offset in s->dec) by its valid UTF-8 form,
+ * appended to the decode buffer, so that keys the sinks would write alike
+ * (with U+FFFD) are grouped as one key instead of repeating it. */
+static void sanitize_key(faas__scratch *s, size_t *key, size_t *len, bool *oom)
+{
+	size_t at;
+
+	if (*oom || faas__utf8_valid(s->dec + *key, *len))
+		return;
+	if (faas__grow((void **)&s->dec, &s->dec_cap, s->dec_len + 3 * *len + 1, 1) != 0) {
+		*oom = true;
+		return;
+	}
+	at = s->dec_len;
+	*len = faas__utf8_sanitize(s->dec + at, s->dec + *key, *len);
+	s->dec[at + *len] = '\0';
+	s->dec_len += *len + 1;
+	*key = at;
+}
+
 /* Split a raw query string into decoded key/value pieces in s->pairs (the
  * decoded bytes are appended to the decode buffer, the pieces hold offsets
  * until prepare resolves them). */
@@ -93,6 +113,7 @@ static void split_query(faas__scratch *s, const char *query, bool *oom)
 			    eq ? faas__scratch_dec_push(s, eq + 1, len - (size_t)(eq - q) - 1, true,
 			                                &p->value_len, oom)
 			       : faas__scratch_dec_push(s, "", 0, true, &p->value_len, oom);
+			sanitize_key(s, &p->key, &p->key_len, oom);
 		}
 		q += len + (amp ? 1 : 0);
 	}
