@@ -205,6 +205,23 @@ Test(proxy_event, nul_bytes_end_tree_strings_as_parsing_does)
 	outputs_free(&o);
 }
 
+Test(proxy_event, query_keys_alike_after_replacement_are_one_key)
+{
+	faas__http_request r = request("GET", "/k", "/k", "%e9=1&%ff=2&\xe9=3", NULL, 0, NULL, 0);
+	const cJSON *all;
+	outputs o;
+
+	check_same(&r, "GET /k", false);
+	build(&o, &r, "GET /k");
+	assert_str(at(o.tree.root, "queryStringParameters", "\xef\xbf\xbd"), "3");
+	all = at(o.parsed, "multiValueQueryStringParameters", "\xef\xbf\xbd");
+	cr_assert_eq(cJSON_GetArraySize(all), 3);
+	assert_str(cJSON_GetArrayItem(all, 0), "1");
+	assert_str(cJSON_GetArrayItem(all, 2), "3");
+	cr_assert_eq(cJSON_GetArraySize(at(o.tree.root, "queryStringParameters", NULL)), 1);
+	outputs_free(&o);
+}
+
 Test(proxy_event, proxy_path_and_repeated_keys)
 {
 	static const faas__http_header h[] = {HDR("b", "1"), HDR("A", "2"), HDR("a", "3"),
