@@ -594,7 +594,7 @@ Test(http, proxy_event_has_every_field, .init = setup, .fini = teardown)
 
 /* Inline functions get the event as a tree built straight from the request,
  * thread functions as text: both must see the same event, for plain requests
- * and for ones with bytes that are not UTF-8 (which take the text path). */
+ * and for ones with bytes that are not UTF-8 (U+FFFD in both). */
 static cJSON *event_for(const char *fn_name, const char *path_and_rest)
 {
 	char raw[1024];

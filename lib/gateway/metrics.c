@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "gateway.h"
+#include "metrics.h"
 
 /* A scrape larger than this fails rather than grow without bound; at about
  * 5 KB per function it leaves room for over ten thousand functions. */
@@ -136,11 +136,10 @@ static int snap_cmp(const void *a, const void *b)
 	return strcmp(((const fn_snap *)a)->name, ((const fn_snap *)b)->name);
 }
 
-static void render(mbuf *b, const snaps *s, const faas_runtime_stats *rs)
-{
-	static const uint64_t bounds_ms[] = FAAS_DURATION_BUCKETS_MS;
-	const size_t nbounds = sizeof(bounds_ms) / sizeof(bounds_ms[0]);
+/* ---- the families ---- */
 
+static void render_outcomes(mbuf *b, const snaps *s)
+{
 	mb_family(b, "faas_invocations_total", "counter",
 		  "Completed invocations by function and status.");
 	for (size_t i = 0; i < s->len; i++) {
@@ -164,6 +163,10 @@ static void render(mbuf *b, const snaps *s, const faas_runtime_stats *rs)
 					       a[FAAS_STATUS_INTERNAL_ERROR]));
 	}
 
+}
+
+static void render_function_gauges(mbuf *b, const snaps *s)
+{
 	mb_family(b, "faas_throttles_total", "counter",
 		  "Invocations refused at a concurrency cap.");
 	for (size_t i = 0; i < s->len; i++) {
@@ -185,6 +188,13 @@ static void render(mbuf *b, const snaps *s, const faas_runtime_stats *rs)
 		mb_sample_fn(b, "faas_concurrent_executions", s->items[i].name);
 		mb_printf(b, "} %u\n", s->items[i].stats.in_flight);
 	}
+
+}
+
+static void render_durations(mbuf *b, const snaps *s)
+{
+	static const uint64_t bounds_ms[] = FAAS_DURATION_BUCKETS_MS;
+	const size_t nbounds = sizeof(bounds_ms) / sizeof(bounds_ms[0]);
 
 	mb_family(b, "faas_duration_seconds", "histogram",
 		  "Run time of started invocations (init excluded).");
@@ -210,6 +220,10 @@ static void render(mbuf *b, const snaps *s, const faas_runtime_stats *rs)
 		mb_printf(b, "} %llu\n", (unsigned long long)cumulative);
 	}
 
+}
+
+static void render_runtime(mbuf *b, const faas_runtime_stats *rs)
+{
 	mb_family(b, "faas_runtime_concurrent_executions", "gauge",
 		  "Invocations of all functions in flight now.");
 	mb_printf(b, "faas_runtime_concurrent_executions %u\n", rs->in_flight);
@@ -218,6 +232,14 @@ static void render(mbuf *b, const snaps *s, const faas_runtime_stats *rs)
 	mb_family(b, "faas_runtime_stuck_threads", "gauge",
 		  "Executor threads retired at a deadline and still inside a handler.");
 	mb_printf(b, "faas_runtime_stuck_threads %u\n", rs->stuck_threads);
+}
+
+static void render(mbuf *b, const snaps *s, const faas_runtime_stats *rs)
+{
+	render_outcomes(b, s);
+	render_function_gauges(b, s);
+	render_durations(b, s);
+	render_runtime(b, rs);
 }
 
 int faas__metrics_render(char **out, size_t *len, faas_runtime *rt)

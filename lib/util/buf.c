@@ -149,3 +149,11 @@ void faas__buf_free(faas__buf *b)
 	free(b->data);
 	faas__buf_init(b, b->max);
 }
+
+void faas__buf_shrink(faas__buf *b, size_t keep)
+{
+	if (b->cap > keep)
+		faas__buf_free(b);
+	else
+		faas__buf_reset(b);
+}

@@ -64,6 +64,10 @@ char *faas__buf_take(faas__buf *b, size_t *len_out);
 /* Empty b and clear failed, keeping its memory for the next text. */
 void faas__buf_reset(faas__buf *b);
 
+/* Give b's memory back if its capacity passed keep (one huge text must not
+ * pin megabytes); else keep it. Either way b is left empty. */
+void faas__buf_shrink(faas__buf *b, size_t keep);
+
 /* Free b's memory and leave it empty (same max, failed cleared). b may be
  * NULL, and a freed buffer may be freed again. */
 void faas__buf_free(faas__buf *b);

@@ -79,6 +79,32 @@ bool faas__utf8_valid(const char *s, size_t n)
 	return true;
 }
 
+bool faas__utf8_text(const char *s, size_t n)
+{
+	return !memchr(s, '\0', n) && faas__utf8_valid(s, n);
+}
+
+size_t faas__utf8_sanitize(char *dst, const char *src, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)src;
+	char *o = dst;
+
+	for (size_t i = 0; i < n;) {
+		bool ok;
+		size_t k = utf8_seq(p + i, n - i, &ok);
+
+		if (ok) {
+			memcpy(o, p + i, k);
+			o += k;
+		} else {
+			memcpy(o, "\xef\xbf\xbd", 3);
+			o += 3;
+		}
+		i += k;
+	}
+	return (size_t)(o - dst);
+}
+
 static void escape_byte(faas__buf *b, unsigned char c)
 {
 	char e[6] = {'\\', 'u', '0', '0', hexdigits[c >> 4], hexdigits[c & 15]};

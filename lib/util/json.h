@@ -72,5 +72,12 @@ void faas__json_escape(faas__buf *b, const char *s, size_t n);
 /* True if the n bytes at s are valid UTF-8 (RFC 3629). NUL bytes are valid
  * UTF-8; a caller that refuses them checks for them itself. */
 bool faas__utf8_valid(const char *s, size_t n);
+/* Valid UTF-8 with no NUL byte: text as HTTP bodies are told from binary. */
+bool faas__utf8_text(const char *s, size_t n);
+/* src made valid UTF-8 by the escaping rule (each maximal invalid subpart
+ * becomes one U+FFFD) into dst, which has room for 3 * n bytes; returns the
+ * length written. The string a JSON parser reads from faas__json_escape's
+ * text is exactly this. */
+size_t faas__utf8_sanitize(char *dst, const char *src, size_t n);
 
 #endif /* FAAS_UTIL_JSON_H */

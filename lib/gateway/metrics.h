@@ -1,0 +1,18 @@
+/*
+ * libfaas gateway — the runtime's counters in the Prometheus text format
+ * (metrics.c), served by manage.c at GET /_faas/metrics.
+ */
+#ifndef FAAS_LIB_GATEWAY_METRICS_H
+#define FAAS_LIB_GATEWAY_METRICS_H
+
+#include <stddef.h>
+
+#include "core.h"
+
+#define FAAS__METRICS_CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
+
+/* The runtime's counters; *out is malloc'd and the caller's. Returns 0,
+ * FAAS_EINVAL or FAAS_ENOMEM (also past the size cap). */
+int faas__metrics_render(char **out, size_t *len, faas_runtime *rt);
+
+#endif /* FAAS_LIB_GATEWAY_METRICS_H */
