@@ -618,8 +618,8 @@ static void send_success(const run_measures *m, cJSON *result)
 		send_result(FAAS__WPR_OOM, 0, m->peak, m->cpu_us, m->init_us, m->cold, m->run_us, 0,
 		            NULL, 0, NULL);
 	else if (n > W.result_limit)
-		send_result(FAAS__WPR_TOO_BIG, 0, m->peak, m->cpu_us, m->init_us, m->cold, m->run_us,
-		            n, NULL, 0, NULL);
+		send_result(FAAS__WPR_TOO_BIG, 0, m->peak, m->cpu_us, m->init_us, m->cold,
+		            m->run_us, n, NULL, 0, NULL);
 	else
 		send_result(FAAS__WPR_OK, 0, m->peak, m->cpu_us, m->init_us, m->cold, m->run_us, n,
 		            t, n, NULL);
