@@ -524,112 +524,123 @@ static bool local_fire(const civil *c, int64_t *out)
 	return true;
 }
 
+/* The first candidate second after after_epoch_s, in UTC or local civil time. */
+static bool first_candidate(int64_t after_epoch_s, bool local_time, civil *t)
+{
+	time_t a = (time_t)after_epoch_s;
+	struct tm tm;
+
+	if (!local_time) {
+		*t = civil_from_epoch(after_epoch_s + 1);
+		return true;
+	}
+	if (!localtime_r(&a, &tm))
+		return false;
+	t->y = (int64_t)tm.tm_year + 1900;
+	t->mo = tm.tm_mon + 1;
+	t->d = tm.tm_mday;
+	t->h = tm.tm_hour;
+	t->mi = tm.tm_min;
+	/* A leap second (zones from right/) counts as the minute's last. */
+	t->s = (tm.tm_sec > 59 ? 59 : tm.tm_sec) + 1;
+	return true;
+}
+
+/* Move *t forward to the first civil time at or after it that c matches.
+ * Each step either accepts the current field or moves it (and resets the
+ * finer ones) to the next allowed value, carrying into the coarser one when
+ * none is left; t->s, t->mi and t->h may step one past their range, which the
+ * next round carries. Returns false past last_year. */
+static bool advance_to_match(const faas_cron *c, civil *t, int64_t last_year)
+{
+	for (;;) {
+		int v;
+
+		if (t->y > last_year)
+			return false;
+		if (t->mo > 12 || !(c->mon & (1u << t->mo))) {
+			v = next_bit(c->mon, t->mo, 13);
+			if (v < 0) {
+				t->y++;
+				v = next_bit(c->mon, 1, 13);
+			}
+			t->mo = v;
+			t->d = 1;
+			t->h = t->mi = t->s = 0;
+			continue;
+		}
+		if (t->d > days_in_month(t->y, t->mo)) {
+			t->mo++;
+			t->d = 1;
+			t->h = t->mi = t->s = 0;
+			continue;
+		}
+		if (!day_matches(c, t->y, t->mo, t->d)) {
+			t->d++;
+			t->h = t->mi = t->s = 0;
+			continue;
+		}
+		v = next_bit(c->hour, t->h, 24);
+		if (v < 0) {
+			t->d++;
+			t->h = t->mi = t->s = 0;
+			continue;
+		}
+		if (v != t->h) {
+			t->h = v;
+			t->mi = t->s = 0;
+		}
+		v = next_bit(c->min, t->mi, 60);
+		if (v < 0) {
+			t->h++;
+			t->mi = t->s = 0;
+			continue;
+		}
+		if (v != t->mi) {
+			t->mi = v;
+			t->s = 0;
+		}
+		v = next_bit(c->sec, t->s, 60);
+		if (v < 0) {
+			t->mi++;
+			t->s = 0;
+			continue;
+		}
+		t->s = v;
+		return true;
+	}
+}
+
 int faas_cron_next(const faas_cron *c, int64_t after_epoch_s, bool local_time, int64_t *next_out)
 {
 	civil t;
-	int64_t last_year;
+	int64_t last_year, at;
 	long tries = 0;
 
 	if (!c || !next_out || after_epoch_s < 0 || after_epoch_s > FAAS_CRON_MAX_EPOCH)
 		return FAAS_EINVAL;
-	if (local_time) {
-		time_t a = (time_t)after_epoch_s;
-		struct tm tm;
-
-		if (!localtime_r(&a, &tm))
-			return FAAS_EINVAL;
-		t.y = (int64_t)tm.tm_year + 1900;
-		t.mo = tm.tm_mon + 1;
-		t.d = tm.tm_mday;
-		t.h = tm.tm_hour;
-		t.mi = tm.tm_min;
-		/* A leap second (zones from right/) counts as the minute's last. */
-		t.s = (tm.tm_sec > 59 ? 59 : tm.tm_sec) + 1;
-	} else {
-		t = civil_from_epoch(after_epoch_s + 1);
-	}
+	if (!first_candidate(after_epoch_s, local_time, &t))
+		return FAAS_EINVAL;
 	last_year = t.y + FAAS_CRON_SEARCH_YEARS;
 	if (last_year > 9999)
 		last_year = 9999;
-
-	/* Each step either accepts the current field or moves it (and resets the
-	 * finer ones) to the next allowed value, carrying into the coarser one
-	 * when none is left; t.s, t.mi and t.h may step one past their range,
-	 * which the next round carries. */
 	for (;;) {
-		int v;
-
-		if (t.y > last_year)
+		if (!advance_to_match(c, &t, last_year))
 			return FAAS_ENOTFOUND;
-		if (t.mo > 12 || !(c->mon & (1u << t.mo))) {
-			v = next_bit(c->mon, t.mo, 13);
-			if (v < 0) {
-				t.y++;
-				v = next_bit(c->mon, 1, 13);
-			}
-			t.mo = v;
-			t.d = 1;
-			t.h = t.mi = t.s = 0;
-			continue;
-		}
-		if (t.d > days_in_month(t.y, t.mo)) {
-			t.mo++;
-			t.d = 1;
-			t.h = t.mi = t.s = 0;
-			continue;
-		}
-		if (!day_matches(c, t.y, t.mo, t.d)) {
-			t.d++;
-			t.h = t.mi = t.s = 0;
-			continue;
-		}
-		v = next_bit(c->hour, t.h, 24);
-		if (v < 0) {
-			t.d++;
-			t.h = t.mi = t.s = 0;
-			continue;
-		}
-		if (v != t.h) {
-			t.h = v;
-			t.mi = t.s = 0;
-		}
-		v = next_bit(c->min, t.mi, 60);
-		if (v < 0) {
-			t.h++;
-			t.mi = t.s = 0;
-			continue;
-		}
-		if (v != t.mi) {
-			t.mi = v;
-			t.s = 0;
-		}
-		v = next_bit(c->sec, t.s, 60);
-		if (v < 0) {
-			t.mi++;
-			t.s = 0;
-			continue;
-		}
-		t.s = v;
-
 		if (!local_time) {
 			*next_out = epoch_from_civil(&t);
 			return 0;
 		}
-		{
-			int64_t at;
-
-			/* A local time whose first occurrence has passed (the second
-			 * pass of a repeated hour) does not fire again: try the
-			 * next. */
-			if (++tries > LOCAL_TRIES_MAX)
+		/* A local time whose first occurrence has passed (the second pass
+		 * of a repeated hour) does not fire again: try the next. */
+		if (++tries > LOCAL_TRIES_MAX)
+			return FAAS_ENOTFOUND;
+		if (local_fire(&t, &at) && at > after_epoch_s) {
+			if (at > FAAS_CRON_MAX_EPOCH)
 				return FAAS_ENOTFOUND;
-			if (local_fire(&t, &at) && at > after_epoch_s) {
-				if (at > FAAS_CRON_MAX_EPOCH)
-					return FAAS_ENOTFOUND;
-				*next_out = at;
-				return 0;
-			}
-			t.s++;
+			*next_out = at;
+			return 0;
 		}
+		t.s++;
 	}
 }

@@ -12,6 +12,7 @@
 #include "gateway.h"
 #include "hooks.h"
 #include "manifest_read.h"
+#include "options.h"
 
 struct faas_manifest {
 	cJSON *root;
@@ -46,7 +47,7 @@ static const char *const rule_keys[] = {"trigger", "function", "route", "enabled
 /* Bounds for manifest values that have no tighter library bound. */
 #define FAAS__MANIFEST_MAX_BYTES_OPTION ((uint64_t)1 << 32)
 #define FAAS__MANIFEST_MAX_MS ((uint64_t)365 * 24 * 3600 * 1000)
-#define FAAS__MANIFEST_MAX_COUNT 10000000u
+#define FAAS__MANIFEST_MAX_COUNT FAAS__OPTION_MAX_COUNT
 #define FAAS__MANIFEST_MAX_STRING 4096u
 
 /* What one walk did, so that a failed apply can undo it. */
@@ -474,37 +475,36 @@ static int walk_rule(walk *w, int index, const cJSON *spec)
 	return 0;
 }
 
+/* The numeric options of one section, with the runtime's own ranges; an
+ * option without a bound is capped at a count. */
+static void read_ranges(faas__jread *r, const cJSON *obj, const char *section,
+			faas_runtime_options *opts)
+{
+	for (size_t i = 0; i < faas__option_nranges; i++) {
+		const faas__option_range *o = &faas__option_ranges[i];
+		uint64_t max = o->max == FAAS__OPTION_NO_MAX ? FAAS__OPTION_MAX_COUNT : o->max;
+		uint64_t v = faas__option_get(opts, o);
+
+		if (strcmp(o->section, section) == 0 &&
+		    faas__jread_uint(r, obj, section, o->key, o->min, max, &v) == 0)
+			faas__option_set(opts, o, v);
+	}
+}
+
 /* The "runtime", "defaults" and "pricing" sections onto opts; also how the
  * walk checks them, on a scratch copy. */
 static int read_runtime_options(faas__jread *jr, const cJSON *root, faas_runtime_options *opts)
 {
 	faas__jread r = *jr;
 	const cJSON *rtj, *pricing, *defaults;
-	uint64_t v;
 	const char *log = NULL;
 
 	rtj = cJSON_GetObjectItemCaseSensitive(root, "runtime");
 	pricing = cJSON_GetObjectItemCaseSensitive(root, "pricing");
 	defaults = cJSON_GetObjectItemCaseSensitive(root, "defaults");
-#define READ_UINT(obj, sec, key, lo, hi, field)                                    \
-	do {                                                                       \
-		v = opts->field;                                                   \
-		if (faas__jread_uint(&r, obj, sec, key, lo, hi, &v) == 0)          \
-			opts->field = v;                                           \
-	} while (0)
-	READ_UINT(rtj, "runtime", "threads", 0, FAAS_MAX_THREADS, threads);
-	READ_UINT(rtj, "runtime", "max_concurrency", 1, FAAS__MANIFEST_MAX_COUNT, max_concurrency);
-	READ_UINT(rtj, "runtime", "max_stuck_threads", 0, 4096, max_stuck_threads);
-	READ_UINT(rtj, "runtime", "activation_capacity", 1, FAAS__MANIFEST_MAX_COUNT,
-		  activation_capacity);
-	READ_UINT(rtj, "runtime", "log_limit_bytes", 256, 64u * 1024 * 1024, log_limit_bytes);
-	READ_UINT(rtj, "runtime", "drain_timeout_ms", 0, FAAS_MAX_TIMEOUT_MS, drain_timeout_ms);
-	READ_UINT(defaults, "defaults", "timeout_ms", FAAS_MIN_TIMEOUT_MS, FAAS_MAX_TIMEOUT_MS,
-		  default_timeout_ms);
-	READ_UINT(defaults, "defaults", "memory_mb", FAAS_MIN_MEMORY_MB, FAAS_MAX_MEMORY_MB,
-		  default_memory_mb);
-	READ_UINT(pricing, "pricing", "granularity_ms", 1, 60000, pricing.granularity_ms);
-#undef READ_UINT
+	read_ranges(&r, rtj, "runtime", opts);
+	read_ranges(&r, defaults, "defaults", opts);
+	read_ranges(&r, pricing, "pricing", opts);
 	faas__jread_double(&r, pricing, "pricing", "gb_second_usd", 0, 1e6,
 			   &opts->pricing.gb_second_usd);
 	faas__jread_double(&r, pricing, "pricing", "request_usd", 0, 1e6,

@@ -1,84 +1,15 @@
-/* The runtime: options, creation, the loop handles, stop/drain and free. */
-#include <math.h>
+/* The runtime: creation, the loop handles, run, stop/drain and free. The
+ * options and their check are options.c's. */
 #include <stdlib.h>
-#include <string.h>
 #include <unistd.h>
 
 #include "gateway.h"
 #include "hooks.h"
 #include "invoke.h"
+#include "options.h"
 
-/* Bounds on runtime options that have no natural limit, so a typo cannot ask
- * for a billion threads or a terabyte of logs. */
-#define FAAS__MAX_STUCK_THREADS_LIMIT 4096u
-#define FAAS__MAX_ACTIVATION_CAPACITY 10000000u
-#define FAAS__MIN_LOG_LIMIT 256u
-#define FAAS__MAX_LOG_LIMIT (64u * 1024u * 1024u)
-#define FAAS__MAX_GRANULARITY_MS 60000u
+/* The fewest executor threads a runtime starts by default. */
 #define FAAS__MIN_DEFAULT_THREADS 4u
-
-int faas_runtime_options_init(faas_runtime_options *opts, unsigned int version)
-{
-	/* Static, so its padding is zero and the bytes match the macro's. */
-	static const faas_runtime_options tmpl = FAAS_RUNTIME_OPTIONS_INIT;
-
-	if (!opts || version != FAAS_RUNTIME_OPTIONS_VERSION)
-		return FAAS_EINVAL;
-	memcpy(opts, &tmpl, sizeof(tmpl));
-	return 0;
-}
-
-static int check_options(const faas_runtime_options *o)
-{
-	const faas_pricing *p = &o->pricing;
-
-	if (o->version != FAAS_RUNTIME_OPTIONS_VERSION)
-		return faas__fail(NULL, FAAS_EINVAL, "runtime options version %u, expected %u",
-				  o->version, FAAS_RUNTIME_OPTIONS_VERSION);
-	if (o->threads > FAAS_MAX_THREADS)
-		return faas__fail(NULL, FAAS_EINVAL, "threads: expected 0..%u, got %u",
-				  FAAS_MAX_THREADS, o->threads);
-	if (o->max_concurrency < 1)
-		return faas__fail(NULL, FAAS_EINVAL, "max_concurrency: expected >= 1, got 0");
-	if (o->max_stuck_threads > FAAS__MAX_STUCK_THREADS_LIMIT)
-		return faas__fail(NULL, FAAS_EINVAL, "max_stuck_threads: expected 0..%u, got %u",
-				  FAAS__MAX_STUCK_THREADS_LIMIT, o->max_stuck_threads);
-	if (o->default_timeout_ms < FAAS_MIN_TIMEOUT_MS || o->default_timeout_ms > FAAS_MAX_TIMEOUT_MS)
-		return faas__fail(NULL, FAAS_EINVAL, "default_timeout_ms: expected %u..%u, got %u",
-				  FAAS_MIN_TIMEOUT_MS, FAAS_MAX_TIMEOUT_MS, o->default_timeout_ms);
-	if (o->default_memory_mb < FAAS_MIN_MEMORY_MB || o->default_memory_mb > FAAS_MAX_MEMORY_MB)
-		return faas__fail(NULL, FAAS_EINVAL, "default_memory_mb: expected %u..%u, got %u",
-				  FAAS_MIN_MEMORY_MB, FAAS_MAX_MEMORY_MB, o->default_memory_mb);
-	if (o->activation_capacity < 1 || o->activation_capacity > FAAS__MAX_ACTIVATION_CAPACITY)
-		return faas__fail(NULL, FAAS_EINVAL, "activation_capacity: expected 1..%u, got %u",
-				  FAAS__MAX_ACTIVATION_CAPACITY, o->activation_capacity);
-	if (o->log_limit_bytes < FAAS__MIN_LOG_LIMIT || o->log_limit_bytes > FAAS__MAX_LOG_LIMIT)
-		return faas__fail(NULL, FAAS_EINVAL, "log_limit_bytes: expected %u..%u, got %zu",
-				  FAAS__MIN_LOG_LIMIT, FAAS__MAX_LOG_LIMIT, o->log_limit_bytes);
-	if (o->drain_timeout_ms > FAAS_MAX_TIMEOUT_MS)
-		return faas__fail(NULL, FAAS_EINVAL, "drain_timeout_ms: expected 0..%u, got %u",
-				  FAAS_MAX_TIMEOUT_MS, o->drain_timeout_ms);
-	if (!isfinite(p->gb_second_usd) || p->gb_second_usd < 0 || !isfinite(p->request_usd) ||
-	    p->request_usd < 0)
-		return faas__fail(NULL, FAAS_EINVAL,
-				  "pricing: prices must be finite and >= 0");
-	if (p->granularity_ms < 1 || p->granularity_ms > FAAS__MAX_GRANULARITY_MS)
-		return faas__fail(NULL, FAAS_EINVAL,
-				  "pricing.granularity_ms: expected 1..%u, got %u",
-				  FAAS__MAX_GRANULARITY_MS, p->granularity_ms);
-	if (o->log_sink && (o->log_sink->version != FAAS_LOG_SINK_VERSION || !o->log_sink->write))
-		return faas__fail(NULL, FAAS_EINVAL, "log_sink: version %u or write missing",
-				  o->log_sink->version);
-	if (o->state && (o->state->version != FAAS_STATE_BACKEND_VERSION || !o->state->get ||
-			 !o->state->put || !o->state->del || !o->state->incr))
-		return faas__fail(NULL, FAAS_EINVAL,
-				  "state: backend version %u (expected %u) or a function missing",
-				  o->state->version, FAAS_STATE_BACKEND_VERSION);
-	if (o->billing && o->billing->version != FAAS_BILLING_HOOK_VERSION)
-		return faas__fail(NULL, FAAS_EINVAL, "billing: hook version %u, expected %u",
-				  o->billing->version, FAAS_BILLING_HOOK_VERSION);
-	return 0;
-}
 
 static unsigned int default_threads(void)
 {
@@ -138,7 +69,7 @@ int faas_runtime_new(faas_runtime **out, const faas_runtime_options *opts)
 	*out = NULL;
 	if (!opts)
 		opts = &defaults;
-	rc = check_options(opts);
+	rc = faas__runtime_options_check(opts);
 	if (rc != 0)
 		return rc;
 	rt = calloc(1, sizeof(*rt));

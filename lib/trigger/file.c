@@ -1,6 +1,7 @@
 /* The file trigger: changes under a directory (or to one file) become S3-like
  * "Records" events, debounced, batched and bounded, fired at every enabled
- * rule. The inotify side lives in file_watch.c.
+ * rule. The inotify side lives in file_watch.c; the pending queue, batching
+ * and the event's text in file_events.c.
  *
  * Records. Each change is queued as one record: created, modified, deleted,
  * renamed (old and new key, when both halves of a move happened inside the
@@ -49,11 +50,8 @@
 #include <fnmatch.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <time.h>
 
-#include "file_watch.h"
-#include "trigger_internal.h"
+#include "file_internal.h"
 
 /* Option ranges. */
 #define FAAS__FILE_DEBOUNCE_MAX_MS 60000u
@@ -62,78 +60,6 @@
 #define FAAS__FILE_GLOB_MAX 1024u
 /* How often a missing path is looked for. */
 #define FAAS__FILE_REARM_MS 200u
-/* Loop prevention (see above). */
-#define FAAS__FILE_CHAIN_MAX 16u
-#define FAAS__FILE_CHAIN_QUIET_MS 100u
-/* First size of the pending records' index; it doubles with the queue. */
-#define FAAS__FILE_BUCKETS_MIN 64u
-
-/* "YYYY-MM-DDTHH:MM:SS" and its NUL, with room for odd years. */
-#define FAAS__FILE_TIME_SIZE 40u
-/* The event text's buffer starts at this size and, once a large batch made
- * it grow past FAAS__FILE_TEXT_KEEP, is given back after the delivery. */
-#define FAAS__FILE_TEXT_START 4096u
-#define FAAS__FILE_TEXT_KEEP (64u * 1024u)
-
-#define KIND_LOST FAAS__FW_LOST
-
-typedef struct frec {
-	struct frec *next;  /* queue order */
-	struct frec *hnext; /* index chain, newest first */
-	unsigned int kind;
-	unsigned int gen;
-	uint64_t wall_us;
-	size_t hash;
-	char *old_key;
-	char key[];
-} frec;
-
-typedef struct file_trigger {
-	faas_trigger base; /* first: the core casts */
-	/* The fields an event goes through come first and the big buffers
-	 * (dropped_key, fw) last: a trigger that has been quiet is cold, and
-	 * fewer pages touched means fewer misses on the way to the handler. */
-	char *glob;
-	unsigned int events;
-	uint32_t debounce_ms;
-	unsigned int batch_max;
-	unsigned int queue_max;
-
-	uv_poll_t poll;
-	uv_timer_t debounce;
-	uv_timer_t rearm;
-	int open; /* handles not yet closed */
-	bool stopped;
-	bool arm_error_counted;
-
-	frec *head, *tail;
-	size_t count;
-	frec **buckets; /* pending records by key */
-	size_t nbuckets;
-	bool reading;   /* inside on_readable: with no debounce, it delivers */
-
-	/* The last second formatted into an eventTime, and its text. */
-	int64_t when_s;
-	char when_text[FAAS__FILE_TIME_SIZE];
-	size_t when_len;
-
-	/* The event being written (see deliver). */
-	char *text;
-	size_t text_len, text_cap;
-	bool text_failed; /* out of memory since the last mark */
-
-	unsigned int inflight;   /* invocations fired and not yet done */
-	unsigned int chain_gen;  /* generation of the chain they belong to */
-	uint64_t quiet_until_ns; /* records before this still belong to it */
-
-	/* The last key dropped at a full queue, so that one change is counted once. */
-	bool dropped_valid;
-	size_t dropped_hash;
-	char dropped_key[PATH_MAX];
-
-	faas__fw fw; /* last: it ends in its read buffer */
-} file_trigger;
-
 int faas_file_options_init(faas_file_options *opts, unsigned int version)
 {
 	/* Static, so that its padding is zero like the macro's in static storage. */
@@ -145,148 +71,33 @@ int faas_file_options_init(faas_file_options *opts, unsigned int version)
 	return 0;
 }
 
-/* ---- the pending queue and its index ---- */
-
-static size_t hash_key(const char *s)
-{
-	size_t h = 1469598103934665603u;
-
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211u;
-	return h;
-}
-
-static frec *index_latest(file_trigger *ft, const char *key, size_t h)
-{
-	if (!ft->buckets)
-		return NULL;
-	for (frec *r = ft->buckets[h & (ft->nbuckets - 1)]; r; r = r->hnext)
-		if (r->hash == h && strcmp(r->key, key) == 0)
-			return r;
-	return NULL;
-}
-
-static void index_grow(file_trigger *ft)
-{
-	size_t n = ft->nbuckets ? ft->nbuckets * 2 : FAAS__FILE_BUCKETS_MIN;
-	frec **b = calloc(n, sizeof(*b));
-
-	/* Without a bigger index, lookups only get slower: keep the old one. */
-	if (!b)
-		return;
-	/* Rehash oldest first so that each chain stays newest first. */
-	for (frec *r = ft->head; r; r = r->next) {
-		frec **slot = &b[r->hash & (n - 1)];
-
-		r->hnext = *slot;
-		*slot = r;
-	}
-	free(ft->buckets);
-	ft->buckets = b;
-	ft->nbuckets = n;
-}
-
-static void index_remove(file_trigger *ft, frec *r)
-{
-	if (!ft->buckets)
-		return;
-	for (frec **p = &ft->buckets[r->hash & (ft->nbuckets - 1)]; *p; p = &(*p)->hnext) {
-		if (*p == r) {
-			*p = r->hnext;
-			return;
-		}
-	}
-}
-
-static frec *queue_pop(file_trigger *ft)
-{
-	frec *r = ft->head;
-
-	ft->head = r->next;
-	if (!ft->head)
-		ft->tail = NULL;
-	ft->count--;
-	index_remove(ft, r);
-	return r;
-}
-
-static void rec_free(frec *r)
-{
-	free(r->old_key);
-	free(r);
-}
-
-static bool attributed(const file_trigger *ft, uint64_t now_ns)
+static bool attributed(const faas__file_trigger *ft, uint64_t now_ns)
 {
 	return ft->inflight > 0 || now_ns < ft->quiet_until_ns;
 }
 
-static void on_debounce(uv_timer_t *h);
+/* ---- from inotify to records ---- */
 
-static void enqueue(file_trigger *ft, unsigned int kind, const char *key, const char *old_key)
+static bool wanted(const faas__file_trigger *ft, unsigned int kind, const char *key)
 {
-	size_t h = hash_key(key), klen = strlen(key);
+	return (ft->events & kind) && (!ft->glob || fnmatch(ft->glob, key, 0) == 0);
+}
+
+static void on_rearm(uv_timer_t *h);
+static void on_debounce(uv_timer_t *h);
+static void deliver(faas__file_trigger *ft);
+
+/* Queue a change as a record, of the generation loop prevention gives it,
+ * and start the debounce window if the record is the batch's first. */
+static void queue_change(faas__file_trigger *ft, unsigned int kind, const char *key,
+			 const char *old_key)
+{
 	unsigned int gen = 0;
-	frec *r;
 
-	if (ft->stopped)
-		return;
-	if (kind != KIND_LOST && attributed(ft, faas__now_ns()))
+	if (kind != FAAS__FILE_KIND_LOST && attributed(ft, faas__now_ns()))
 		gen = ft->chain_gen + 1;
-	if (kind == FAAS_FILE_CREATED || kind == FAAS_FILE_MODIFIED) {
-		frec *last = index_latest(ft, key, h);
-
-		if (last && (last->kind == FAAS_FILE_CREATED || last->kind == kind)) {
-			/* Folded; the higher generation wins so that folding can never
-			 * hide a loop. */
-			if (gen > last->gen)
-				last->gen = gen;
-			return;
-		}
-	}
-	if (ft->count >= ft->queue_max) {
-		/* A file written while the queue is full raises several events;
-		 * count it once, as a pending record would have folded them. */
-		if (!ft->dropped_valid || ft->dropped_hash != h ||
-		    strcmp(ft->dropped_key, key) != 0)
-			ft->base.stats.dropped++;
-		ft->dropped_valid = klen < sizeof(ft->dropped_key);
-		ft->dropped_hash = h;
-		if (ft->dropped_valid)
-			memcpy(ft->dropped_key, key, klen + 1);
+	if (!faas__file_enqueue(ft, kind, key, old_key, gen))
 		return;
-	}
-	ft->dropped_valid = false;
-	r = malloc(sizeof(*r) + klen + 1);
-	if (!r || (old_key && !(r->old_key = strdup(old_key)))) {
-		free(r);
-		ft->base.stats.dropped++;
-		return;
-	}
-	if (!old_key)
-		r->old_key = NULL;
-	memcpy(r->key, key, klen + 1);
-	r->kind = kind;
-	r->gen = gen;
-	r->hash = h;
-	r->wall_us = faas__wall_us();
-	r->next = NULL;
-	if (ft->count >= ft->nbuckets)
-		index_grow(ft);
-	if (ft->buckets) {
-		frec **slot = &ft->buckets[h & (ft->nbuckets - 1)];
-
-		r->hnext = *slot;
-		*slot = r;
-	} else {
-		r->hnext = NULL;
-	}
-	if (ft->tail)
-		ft->tail->next = r;
-	else
-		ft->head = r;
-	ft->tail = r;
-	ft->count++;
 	/* Without a debounce window, on_readable delivers as soon as it has
 	 * read everything: no timer, no extra loop turn. */
 	if (ft->debounce_ms == 0 && ft->reading)
@@ -295,19 +106,9 @@ static void enqueue(file_trigger *ft, unsigned int kind, const char *key, const 
 		uv_timer_start(&ft->debounce, on_debounce, ft->debounce_ms, 0);
 }
 
-/* ---- from inotify to records ---- */
-
-static bool wanted(const file_trigger *ft, unsigned int kind, const char *key)
-{
-	return (ft->events & kind) && (!ft->glob || fnmatch(ft->glob, key, 0) == 0);
-}
-
-static void on_rearm(uv_timer_t *h);
-static void deliver(file_trigger *ft);
-
 static void on_change(void *arg, unsigned int kind, const char *key, const char *old_key)
 {
-	file_trigger *ft = arg;
+	faas__file_trigger *ft = arg;
 
 	switch (kind) {
 	case FAAS__FW_ERROR:
@@ -317,31 +118,31 @@ static void on_change(void *arg, unsigned int kind, const char *key, const char 
 		ft->base.stats.dropped++;
 		break;
 	case FAAS__FW_LOST:
-		enqueue(ft, KIND_LOST, "", NULL);
+		queue_change(ft, FAAS__FILE_KIND_LOST, "", NULL);
 		if (!ft->stopped)
 			uv_timer_start(&ft->rearm, on_rearm, FAAS__FILE_REARM_MS,
 				       FAAS__FILE_REARM_MS);
 		break;
 	case FAAS_FILE_RENAMED:
 		if (wanted(ft, FAAS_FILE_RENAMED, key) && wanted(ft, FAAS_FILE_RENAMED, old_key)) {
-			enqueue(ft, FAAS_FILE_RENAMED, key, old_key);
+			queue_change(ft, FAAS_FILE_RENAMED, key, old_key);
 		} else {
 			if (wanted(ft, FAAS_FILE_DELETED, old_key))
-				enqueue(ft, FAAS_FILE_DELETED, old_key, NULL);
+				queue_change(ft, FAAS_FILE_DELETED, old_key, NULL);
 			if (wanted(ft, FAAS_FILE_CREATED, key))
-				enqueue(ft, FAAS_FILE_CREATED, key, NULL);
+				queue_change(ft, FAAS_FILE_CREATED, key, NULL);
 		}
 		break;
 	default:
 		if (wanted(ft, kind, key))
-			enqueue(ft, kind, key, NULL);
+			queue_change(ft, kind, key, NULL);
 		break;
 	}
 }
 
 static void on_readable(uv_poll_t *h, int status, int events)
 {
-	file_trigger *ft = h->data;
+	faas__file_trigger *ft = h->data;
 
 	(void)events;
 	if (status < 0) {
@@ -360,7 +161,7 @@ static void on_readable(uv_poll_t *h, int status, int events)
 
 static void on_rearm(uv_timer_t *h)
 {
-	file_trigger *ft = h->data;
+	faas__file_trigger *ft = h->data;
 	int rc = faas__fw_arm(&ft->fw);
 
 	if (rc == 0) {
@@ -373,263 +174,9 @@ static void on_rearm(uv_timer_t *h)
 	}
 }
 
-/* ---- records to events ---- */
-
-static const char *event_name(unsigned int kind)
-{
-	switch (kind) {
-	case FAAS_FILE_CREATED:
-		return "ObjectCreated:Put";
-	case FAAS_FILE_MODIFIED:
-		return "ObjectModified:Write";
-	case FAAS_FILE_DELETED:
-		return "ObjectRemoved:Delete";
-	case FAAS_FILE_RENAMED:
-		return "ObjectRenamed";
-	default:
-		return "libfaas:WatchLost";
-	}
-}
-
-/* The size of a regular file the record names, or -1. */
-static double entry_size(const file_trigger *ft, const frec *r)
-{
-	char path[PATH_MAX];
-	struct stat st;
-	size_t klen = strlen(r->key);
-	int n;
-
-	if (r->kind == FAAS_FILE_DELETED || r->kind == KIND_LOST || klen == 0 ||
-	    r->key[klen - 1] == '/')
-		return -1;
-	n = snprintf(path, sizeof(path), "%s/%s", ft->fw.dir, r->key);
-	if (n < 0 || n >= (int)sizeof(path) || stat(path, &st) != 0 || !S_ISREG(st.st_mode))
-		return -1;
-	return (double)st.st_size;
-}
-
-/* Two digits of v (< 100). */
-static char *put2(char *p, unsigned int v)
-{
-	p[0] = (char)('0' + v / 10);
-	p[1] = (char)('0' + v % 10);
-	return p + 2;
-}
-
-/* "YYYY-MM-DDTHH:MM:SS" (UTC) of at_s into out, without gmtime_r (glibc's
- * time zone lock) or snprintf: this runs on the way to a handler, on a cold
- * cache. Days to a civil date by H. Hinnant's algorithm. */
-static void format_second(char out[FAAS__FILE_TIME_SIZE], int64_t at_s)
-{
-	int64_t days = at_s / 86400, secs = at_s % 86400, era, y;
-	unsigned int doe, yoe, doy, mp, d, m;
-	char *p = out;
-
-	if (secs < 0) {
-		secs += 86400;
-		days--;
-	}
-	days += 719468;
-	era = (days >= 0 ? days : days - 146096) / 146097;
-	doe = (unsigned int)(days - era * 146097);
-	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	y = (int64_t)yoe + era * 400;
-	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-	mp = (5 * doy + 2) / 153;
-	d = doy - (153 * mp + 2) / 5 + 1;
-	m = mp < 10 ? mp + 3 : mp - 9;
-	y += m <= 2;
-	if (y < 0 || y > 9999) {
-		snprintf(out, FAAS__FILE_TIME_SIZE, "%04lld-%02u-%02uT%02u:%02u:%02u", (long long)y,
-			 m, d, (unsigned int)(secs / 3600), (unsigned int)(secs / 60 % 60),
-			 (unsigned int)(secs % 60));
-		return;
-	}
-	p = put2(p, (unsigned int)(y / 100));
-	p = put2(p, (unsigned int)(y % 100));
-	*p++ = '-';
-	p = put2(p, m);
-	*p++ = '-';
-	p = put2(p, d);
-	*p++ = 'T';
-	p = put2(p, (unsigned int)(secs / 3600));
-	*p++ = ':';
-	p = put2(p, (unsigned int)(secs / 60 % 60));
-	*p++ = ':';
-	p = put2(p, (unsigned int)(secs % 60));
-	*p = '\0';
-}
-
-/* ---- the event's text ----
- *
- * The event is written as JSON text, not built with cJSON: the invocation
- * path would print a cJSON event to size it, and cJSON prints every number
- * through "%1.15g" and a sscanf round trip, which on a cold cache costs more
- * than the whole dispatch. An inline handler gets the text parsed (the same
- * tree as before); a worker gets the text as it is. Strings are escaped as
- * cJSON prints them, so the text is the one cJSON_PrintUnformatted would give
- * and the event's size (bytes_in, the payload limit) is unchanged. */
-
-static bool text_reserve(file_trigger *ft, size_t more)
-{
-	size_t cap = ft->text_cap ? ft->text_cap : FAAS__FILE_TEXT_START;
-	char *grown;
-
-	if (ft->text_failed)
-		return false;
-	if (ft->text && ft->text_len + more <= ft->text_cap)
-		return true;
-	while (cap < ft->text_len + more) {
-		if (cap > SIZE_MAX / 2) {
-			ft->text_failed = true;
-			return false;
-		}
-		cap *= 2;
-	}
-	grown = realloc(ft->text, cap);
-	if (!grown) {
-		ft->text_failed = true;
-		return false;
-	}
-	ft->text = grown;
-	ft->text_cap = cap;
-	return true;
-}
-
-static void put_raw(file_trigger *ft, const char *s, size_t len)
-{
-	if (!text_reserve(ft, len))
-		return;
-	memcpy(ft->text + ft->text_len, s, len);
-	ft->text_len += len;
-}
-
-#define PUT_LIT(ft, lit) put_raw((ft), (lit), sizeof(lit) - 1)
-
-/* s as a JSON string, escaped the way cJSON prints: \" \\ \b \f \n \r \t,
- * \u00xx for the other control characters, every other byte as it is. */
-static void put_str(file_trigger *ft, const char *s)
-{
-	static const char hex[] = "0123456789abcdef";
-	size_t len = strlen(s);
-	char *p;
-
-	/* At most six bytes per input byte, and the quotes. */
-	if (len > (SIZE_MAX - 2) / 6 || !text_reserve(ft, len * 6 + 2))
-		return;
-	p = ft->text + ft->text_len;
-	*p++ = '"';
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c >= 32 && c != '"' && c != '\\') {
-			*p++ = (char)c;
-			continue;
-		}
-		*p++ = '\\';
-		switch (c) {
-		case '"':
-		case '\\':
-			*p++ = (char)c;
-			break;
-		case '\b':
-			*p++ = 'b';
-			break;
-		case '\f':
-			*p++ = 'f';
-			break;
-		case '\n':
-			*p++ = 'n';
-			break;
-		case '\r':
-			*p++ = 'r';
-			break;
-		case '\t':
-			*p++ = 't';
-			break;
-		default:
-			*p++ = 'u';
-			*p++ = '0';
-			*p++ = '0';
-			*p++ = hex[c >> 4];
-			*p++ = hex[c & 15];
-			break;
-		}
-	}
-	*p++ = '"';
-	ft->text_len = (size_t)(p - ft->text);
-}
-
-/* A size, in decimal: what cJSON prints for a whole number below 2^53. */
-static void put_size(file_trigger *ft, uint64_t v)
-{
-	char digits[24], *p = digits + sizeof(digits);
-
-	do {
-		*--p = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	put_raw(ft, p, (size_t)(digits + sizeof(digits) - p));
-}
-
-/* The record's eventTime, quoted; the second's text is cached, as records
- * come in bursts. */
-static void put_when(file_trigger *ft, const frec *r)
-{
-	int64_t secs = (int64_t)(r->wall_us / 1000000u);
-	unsigned int ms = (unsigned int)(r->wall_us / 1000u % 1000u);
-	char tail[7];
-
-	if (secs != ft->when_s || ft->when_len == 0) {
-		format_second(ft->when_text, secs);
-		ft->when_s = secs;
-		ft->when_len = strlen(ft->when_text);
-	}
-	PUT_LIT(ft, "\"");
-	put_raw(ft, ft->when_text, ft->when_len);
-	tail[0] = '.';
-	tail[1] = (char)('0' + ms / 100);
-	put2(tail + 2, ms % 100);
-	tail[4] = 'Z';
-	tail[5] = '"';
-	put_raw(ft, tail, 6);
-}
-
-/* One record, in the order and shape the file trigger has always had. */
-static void put_record(file_trigger *ft, const frec *r)
-{
-	double size = entry_size(ft, r);
-
-	PUT_LIT(ft, "{\"eventVersion\":\"2.1\",\"eventSource\":\"libfaas:file\",\"eventTime\":");
-	put_when(ft, r);
-	PUT_LIT(ft, ",\"eventName\":");
-	put_str(ft, event_name(r->kind));
-	PUT_LIT(ft, ",\"file\":{\"root\":");
-	put_str(ft, ft->fw.path);
-	PUT_LIT(ft, ",\"key\":");
-	put_str(ft, r->key);
-	if (r->old_key) {
-		PUT_LIT(ft, ",\"oldKey\":");
-		put_str(ft, r->old_key);
-	}
-	if (size >= 0) {
-		PUT_LIT(ft, ",\"size\":");
-		put_size(ft, (uint64_t)size);
-	}
-	PUT_LIT(ft, "},\"s3\":{\"bucket\":{\"name\":");
-	put_str(ft, ft->base.name);
-	PUT_LIT(ft, "},\"object\":{\"key\":");
-	put_str(ft, r->key);
-	if (size >= 0) {
-		PUT_LIT(ft, ",\"size\":");
-		put_size(ft, (uint64_t)size);
-	}
-	PUT_LIT(ft, "}}}");
-}
-
 static void on_done(faas_rule *rule, const faas_activation *act, int err, void *arg)
 {
-	file_trigger *ft = arg;
+	faas__file_trigger *ft = arg;
 
 	(void)rule;
 	(void)act;
@@ -640,7 +187,7 @@ static void on_done(faas_rule *rule, const faas_activation *act, int err, void *
 			faas__now_ns() + (uint64_t)FAAS__FILE_CHAIN_QUIET_MS * 1000000u;
 }
 
-static void fire_rules(file_trigger *ft, const char *text, size_t len, unsigned int gen)
+static void fire_rules(faas__file_trigger *ft, const char *text, size_t len, unsigned int gen)
 {
 	faas_trigger *t = &ft->base;
 	bool chained = attributed(ft, faas__now_ns());
@@ -659,48 +206,15 @@ static void fire_rules(file_trigger *ft, const char *text, size_t len, unsigned 
 }
 
 /* Fire one batch of pending records; more go on the next loop turn. */
-static void deliver(file_trigger *ft)
+static void deliver(faas__file_trigger *ft)
 {
-	unsigned int n = 0, gen = 0;
+	unsigned int n, gen;
 	char *text;
 	size_t len, cap;
 
 	if (ft->stopped)
 		return;
-	ft->text_len = 0;
-	ft->text_failed = false;
-	PUT_LIT(ft, "{\"Records\":[");
-	while (ft->head && n < ft->batch_max) {
-		frec *r = queue_pop(ft);
-		size_t mark = ft->text_len;
-
-		if (r->gen >= FAAS__FILE_CHAIN_MAX) {
-			ft->base.stats.skipped++;
-		} else {
-			if (n > 0)
-				PUT_LIT(ft, ",");
-			put_record(ft, r);
-			if (ft->text_failed && mark > 0) {
-				/* Out of memory: this record is dropped, the ones
-				 * before it still go. */
-				ft->text_len = mark;
-				ft->text_failed = false;
-				ft->base.stats.dropped++;
-			} else if (!ft->text_failed) {
-				if (r->gen > gen)
-					gen = r->gen;
-				n++;
-			} else {
-				ft->base.stats.dropped++;
-			}
-		}
-		rec_free(r);
-	}
-	PUT_LIT(ft, "]}");
-	if (ft->text_failed) {
-		ft->base.stats.dropped += n;
-		n = 0;
-	}
+	n = faas__file_batch_text(ft, &gen);
 	if (ft->head)
 		uv_timer_start(&ft->debounce, on_debounce, 0, 0);
 	/* Taken from the trigger for the call: a handler running the loop may
@@ -731,22 +245,15 @@ static void on_debounce(uv_timer_t *h)
 
 /* ---- lifetime ---- */
 
-static void release(file_trigger *ft)
+static void release(faas__file_trigger *ft)
 {
-	while (ft->head)
-		rec_free(queue_pop(ft));
-	free(ft->buckets);
-	ft->buckets = NULL;
-	ft->nbuckets = 0;
-	free(ft->text);
-	ft->text = NULL;
-	ft->text_len = ft->text_cap = 0;
+	faas__file_queue_free(ft);
 	faas__fw_free(&ft->fw);
 }
 
 static void file_stop(faas_trigger *t)
 {
-	file_trigger *ft = (file_trigger *)t;
+	faas__file_trigger *ft = (faas__file_trigger *)t;
 
 	ft->stopped = true;
 	uv_poll_stop(&ft->poll);
@@ -756,7 +263,7 @@ static void file_stop(faas_trigger *t)
 
 static void on_closed(uv_handle_t *h)
 {
-	file_trigger *ft = h->data;
+	faas__file_trigger *ft = h->data;
 
 	if (--ft->open > 0)
 		return;
@@ -768,7 +275,7 @@ static void on_closed(uv_handle_t *h)
 
 static void file_close(faas_trigger *t)
 {
-	file_trigger *ft = (file_trigger *)t;
+	faas__file_trigger *ft = (faas__file_trigger *)t;
 
 	file_stop(t);
 	uv_close((uv_handle_t *)&ft->poll, on_closed);
@@ -778,7 +285,7 @@ static void file_close(faas_trigger *t)
 
 static void file_destroy(faas_trigger *t)
 {
-	file_trigger *ft = (file_trigger *)t;
+	faas__file_trigger *ft = (faas__file_trigger *)t;
 
 	release(ft);
 	free(ft->glob);
@@ -828,7 +335,7 @@ int faas_trigger_file_new(faas_trigger **out, faas_runtime *rt, const char *name
 			  const faas_file_options *opts)
 {
 	const char *label = name ? name : "file trigger";
-	file_trigger *ft;
+	faas__file_trigger *ft;
 	int rc;
 
 	if (out)

@@ -576,16 +576,103 @@ static void send_result(uint8_t kind, int rc, uint64_t peak, uint64_t cpu, uint6
 	send_frame(&b);
 }
 
+/* What one run measured, reported with every answer that follows a run. */
+typedef struct run_measures {
+	uint64_t peak, vm_peak, cpu_us, init_us, run_us;
+	bool cold;
+} run_measures;
+
+/* The event of an INVOKE; false if the text is not JSON. "null" is no event. */
+static bool parse_event(const char *text, size_t text_len, cJSON **event)
+{
+	*event = cJSON_ParseWithLength(text, text_len);
+	if (!*event && !(text_len == 4 && memcmp(text, "null", 4) == 0))
+		return false;
+	if (*event && cJSON_IsNull(*event)) {
+		cJSON_Delete(*event);
+		*event = NULL;
+	}
+	return true;
+}
+
+/* Max Memory Used is this call's peak: "5" resets VmHWM to the current RSS. */
+static void reset_peak_memory(void)
+{
+	FILE *f = fopen("/proc/self/clear_refs", "we");
+
+	if (f) {
+		fputs("5", f);
+		fclose(f);
+	}
+}
+
+/* A successful run's result, printed: ok, too big, or out of memory. */
+static void send_success(const run_measures *m, cJSON *result)
+{
+	char *out = result ? cJSON_PrintUnformatted(result) : NULL;
+	const char *t = out ? out : "null";
+	size_t n = strlen(t);
+
+	cJSON_Delete(result);
+	if (result && !out)
+		send_result(FAAS__WPR_OOM, 0, m->peak, m->cpu_us, m->init_us, m->cold, m->run_us, 0,
+		            NULL, 0, NULL);
+	else if (n > W.result_limit)
+		send_result(FAAS__WPR_TOO_BIG, 0, m->peak, m->cpu_us, m->init_us, m->cold,
+		            m->run_us, n, NULL, 0, NULL);
+	else
+		send_result(FAAS__WPR_OK, 0, m->peak, m->cpu_us, m->init_us, m->cold, m->run_us, n,
+		            t, n, NULL);
+	free(out);
+}
+
+/* The answer to a run: out of memory first, then the handler's error, then
+ * its result. Takes result. */
+static void send_run(const run_measures *m, int rc, const faas_ctx *ctx, cJSON *result)
+{
+	if (W.limit_bytes && m->vm_peak + FAAS__WORKER_OOM_SLACK >= W.limit_bytes) {
+		cJSON_Delete(result);
+		send_result(FAAS__WPR_OOM, rc, m->peak, m->cpu_us, m->init_us, m->cold, m->run_us,
+		            0, NULL, 0, NULL);
+	} else if (rc != 0) {
+		cJSON_Delete(result);
+		send_result(FAAS__WPR_ERROR, rc, m->peak, m->cpu_us, m->init_us, m->cold,
+		            m->run_us, 0, ctx->err_type, ctx->err_type ? strlen(ctx->err_type) : 0,
+		            ctx->err_msg);
+	} else {
+		send_success(m, result);
+	}
+}
+
+/* Run the handler on event (taken) and answer. */
+static void run_handler(faas_ctx *ctx, cJSON *event, run_measures *m)
+{
+	cJSON *result = NULL;
+	uint64_t t0, cpu0;
+	int rc;
+
+	reset_peak_memory();
+	cpu0 = cpu_us();
+	t0 = now_ns();
+	rc = W.handler(ctx, event, &result);
+	m->run_us = (now_ns() - t0) / 1000u;
+	m->cpu_us = cpu_us() - cpu0;
+	/* Whatever the handler printed reaches the host before its answer. */
+	fflush(stdout);
+	fflush(stderr);
+	cJSON_Delete(event);
+	status_bytes2("VmHWM:", &m->peak, "VmPeak:", &m->vm_peak);
+	send_run(m, rc, ctx, result);
+}
+
 static void do_invoke(faas__rbuf *r)
 {
 	faas_ctx ctx = {0};
+	run_measures m = {0};
 	const char *id, *text;
 	size_t text_len;
-	uint64_t remaining, init_us = 0, t0, cpu0, run_us, peak, vm_peak;
-	bool cold = false;
-	cJSON *event = NULL, *result = NULL;
-	char *out;
-	int rc;
+	uint64_t remaining;
+	cJSON *event;
 
 	id = faas__rbuf_str(r, NULL);
 	remaining = faas__rbuf_u64(r);
@@ -600,67 +687,18 @@ static void do_invoke(faas__rbuf *r)
 		return;
 	}
 	if (!W.warm) {
-		cold = true;
-		if (run_init(&init_us) != 0) {
-			send_result(FAAS__WPR_INIT_FAILED, 0, 0, 0, init_us, true, 0, 0, NULL, 0,
+		m.cold = true;
+		if (run_init(&m.init_us) != 0) {
+			send_result(FAAS__WPR_INIT_FAILED, 0, 0, 0, m.init_us, true, 0, 0, NULL, 0,
 			            "module init failed");
 			return;
 		}
 	}
-	event = cJSON_ParseWithLength(text, text_len);
-	if (!event && !(text_len == 4 && memcmp(text, "null", 4) == 0)) {
-		send_result(FAAS__WPR_BAD_EVENT, 0, 0, 0, init_us, cold, 0, 0, NULL, 0, NULL);
+	if (!parse_event(text, text_len, &event)) {
+		send_result(FAAS__WPR_BAD_EVENT, 0, 0, 0, m.init_us, m.cold, 0, 0, NULL, 0, NULL);
 		return;
 	}
-	if (event && cJSON_IsNull(event)) {
-		cJSON_Delete(event);
-		event = NULL;
-	}
-	/* Max Memory Used is this call's peak: "5" resets VmHWM to the current RSS. */
-	{
-		FILE *f = fopen("/proc/self/clear_refs", "we");
-
-		if (f) {
-			fputs("5", f);
-			fclose(f);
-		}
-	}
-	cpu0 = cpu_us();
-	t0 = now_ns();
-	rc = W.handler(&ctx, event, &result);
-	run_us = (now_ns() - t0) / 1000u;
-	cpu0 = cpu_us() - cpu0;
-	/* Whatever the handler printed reaches the host before its answer. */
-	fflush(stdout);
-	fflush(stderr);
-	cJSON_Delete(event);
-	status_bytes2("VmHWM:", &peak, "VmPeak:", &vm_peak);
-	if (W.limit_bytes && vm_peak + FAAS__WORKER_OOM_SLACK >= W.limit_bytes) {
-		cJSON_Delete(result);
-		send_result(FAAS__WPR_OOM, rc, peak, cpu0, init_us, cold, run_us, 0, NULL, 0, NULL);
-	} else if (rc != 0) {
-		cJSON_Delete(result);
-		send_result(FAAS__WPR_ERROR, rc, peak, cpu0, init_us, cold, run_us, 0, ctx.err_type,
-		            ctx.err_type ? strlen(ctx.err_type) : 0, ctx.err_msg);
-	} else {
-		out = result ? cJSON_PrintUnformatted(result) : NULL;
-		cJSON_Delete(result);
-		if (result && !out) {
-			send_result(FAAS__WPR_OOM, rc, peak, cpu0, init_us, cold, run_us, 0, NULL,
-			            0, NULL);
-		} else {
-			const char *t = out ? out : "null";
-			size_t n = strlen(t);
-
-			if (n > W.result_limit)
-				send_result(FAAS__WPR_TOO_BIG, 0, peak, cpu0, init_us, cold, run_us,
-				            n, NULL, 0, NULL);
-			else
-				send_result(FAAS__WPR_OK, 0, peak, cpu0, init_us, cold, run_us, n,
-				            t, n, NULL);
-		}
-		free(out);
-	}
+	run_handler(&ctx, event, &m);
 	free(ctx.err_type);
 	free(ctx.err_msg);
 	/* VmPeak cannot be reset: a worker that reached its limit would report

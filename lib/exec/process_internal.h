@@ -1,0 +1,98 @@
+/*
+ * libfaas exec — what the two halves of the process executor share: the
+ * worker record, the pool record, what process.c (the pool, submit,
+ * abandon, the executor) calls in worker_io.c (one worker: spawn, pipes,
+ * output, frames), and the table through which a worker calls back. Loop
+ * thread only.
+ */
+#ifndef FAAS_LIB_EXEC_PROCESS_INTERNAL_H
+#define FAAS_LIB_EXEC_PROCESS_INTERNAL_H
+
+#include "exec.h"
+#include "worker_proto.h"
+
+/* One read of a worker's pipes. */
+#define FAAS__PROC_READ_CHUNK (64u * 1024u)
+/* A line of handler output longer than this is logged in pieces. */
+#define FAAS__PROC_LINE_MAX 4096u
+/* What is left in a finished worker's stdout and stderr is read at once
+ * (nonblocking); a worker blocked in write cannot have more than its pipe
+ * buffer pending, this bounds the reads all the same. */
+#define FAAS__PROC_DRAIN_READS 64u
+/* The channel's input buffer is given back when empty past this size. */
+#define FAAS__PROC_INBUF_KEEP (64u * 1024u)
+
+typedef enum faas__proc_wstate {
+	FAAS__W_LOADING,
+	FAAS__W_IDLE,
+	FAAS__W_BUSY,
+	FAAS__W_DEAD
+} faas__proc_wstate;
+
+typedef struct faas__proc_worker faas__proc_worker;
+
+struct faas__proc_worker {
+	uv_process_t proc;
+	uv_pipe_t chan, out, err;
+	struct faas__proc_pool *pool;
+	faas__proc_wstate st;
+	int open;    /* handles not yet closed */
+	bool exited; /* the exit callback ran */
+	bool loaded; /* READY came back ok */
+	bool load_failed;
+	faas_ctx *ctx; /* the call it runs, NULL if none */
+	char *in;      /* channel bytes not yet parsed */
+	size_t in_len, in_cap;
+	char line[2][FAAS__PROC_LINE_MAX];
+	size_t line_len[2];
+	char fail[160]; /* why the host killed it, "" if it did not */
+	uint64_t idle_since_ns;
+	faas__proc_worker *next;
+	char readbuf[FAAS__PROC_READ_CHUNK];
+};
+
+/* What a worker tells its pool. worker_io.c reaches process.c only through
+ * this table, which faas__proc_pool_new sets: the pool uses its workers, and
+ * the workers call back up, like a libuv handle's callbacks. */
+typedef struct faas__proc_pool_ops {
+	/* The worker loaded, or its call ended: idle it, or retire it. */
+	void (*worker_idle)(faas__proc_worker *w);
+	/* A worker exited: start others up to the pool's minimum. */
+	void (*worker_exited)(faas__proc_pool *pool);
+	/* A worker's last handle closed and its memory is gone: the pool may
+	 * have been waiting for that to free itself. */
+	void (*worker_freed)(faas__proc_pool *pool);
+} faas__proc_pool_ops;
+
+struct faas__proc_pool {
+	const faas__proc_pool_ops *ops;
+	faas_runtime *rt;
+	faas_fn *fn; /* a reference, released with the pool */
+	char *library, *symbol, *worker_path;
+	unsigned int min, max;
+	uint32_t idle_ms;
+	faas_seccomp seccomp;
+	size_t max_frame;
+	faas__proc_worker *workers; /* every worker whose handles are not all closed */
+	unsigned int live;          /* workers not DEAD */
+	uv_timer_t idle_timer;
+	bool timer_open, closing;
+	bool holds_fn; /* the fn reference is taken once creation succeeded */
+};
+
+/* ---- worker_io.c ---- */
+
+/* Start a worker and send it LOAD (init_now: run the module's init at once).
+ * On error the worker, if any, is already closing. */
+int faas__proc_worker_spawn(faas__proc_worker **out, faas__proc_pool *pool, bool init_now);
+/* SIGKILL it (why: the reason its call is given, if none yet) and close its
+ * pipes; its memory goes with its last handle. No-op if already dead. */
+void faas__proc_worker_kill(faas__proc_worker *w, const char *why);
+/* Detach the call from its worker: from here on only the loop completes it. */
+faas_ctx *faas__proc_worker_detach(faas__proc_worker *w);
+/* Read what is left in its stdout and stderr into the call's log. */
+void faas__proc_worker_drain(faas__proc_worker *w);
+/* Queue a frame on its channel; b is consumed either way. */
+int faas__proc_worker_send(faas__proc_worker *w, faas__wbuf *b);
+
+#endif /* FAAS_LIB_EXEC_PROCESS_INTERNAL_H */
