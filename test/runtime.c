@@ -95,6 +95,23 @@ Test(runtime, null_arguments)
 	th_rt_free(rt, NULL);
 }
 
+/* The getter writes the whole struct: whatever the caller left in it. */
+Test(runtime, stats_get_writes_version_and_zero_reserved)
+{
+	faas_runtime *rt = th_rt_new(NULL, NULL);
+	faas_runtime_stats st;
+
+	_Static_assert(offsetof(faas_runtime_stats, version) == 0, "version comes first");
+	memset(&st, 0xa5, sizeof(st));
+	cr_assert_eq(faas_runtime_stats_get(&st, rt), 0);
+	cr_assert_eq(st.version, FAAS_RUNTIME_STATS_VERSION);
+	for (size_t i = 0; i < sizeof(st.reserved) / sizeof(st.reserved[0]); i++)
+		cr_assert_eq(st.reserved[i], 0, "reserved[%zu]", i);
+	cr_assert_eq(st.in_flight, 0);
+	cr_assert_eq(st.activations[FAAS_STATUS_SUCCESS], 0);
+	th_rt_free(rt, NULL);
+}
+
 Test(runtime, two_runtimes_are_independent)
 {
 	uv_loop_t loop;

@@ -130,6 +130,24 @@ static faas_trigger_stats stats(const faas_trigger *t)
 	return s;
 }
 
+Test(timer, stats_get_writes_version_and_zero_reserved, .init = setup, .fini = teardown)
+{
+	faas_timer_options o = FAAS_TIMER_OPTIONS_INIT;
+	faas_trigger *t;
+	faas_trigger_stats s;
+
+	_Static_assert(offsetof(faas_trigger_stats, version) == 0, "version comes first");
+	o.interval_ms = 60000;
+	cr_assert_eq(faas_trigger_timer_new(&t, rt, "versioned", &o), 0);
+	memset(&s, 0xa5, sizeof(s));
+	cr_assert_eq(faas_trigger_stats_get(&s, t), 0);
+	cr_assert_eq(s.version, FAAS_TRIGGER_STATS_VERSION);
+	for (size_t i = 0; i < sizeof(s.reserved) / sizeof(s.reserved[0]); i++)
+		cr_assert_eq(s.reserved[i], 0, "reserved[%zu]", i);
+	cr_assert_eq(s.fired, 0);
+	cr_assert_eq(s.errors, 0);
+}
+
 static uint64_t completed(const char *fn)
 {
 	faas_fn_stats s;

@@ -145,8 +145,17 @@ typedef struct faas_http_options {
 		FAAS_HTTP_DEFAULT_IDLE_TIMEOUT_MS, true, NULL                  \
 	}
 
-/** Counters of a trigger. */
+/** The version of faas_trigger_stats. */
+#define FAAS_TRIGGER_STATS_VERSION 1
+
+/**
+ * Counters of a trigger. faas_trigger_stats_get() writes the whole struct,
+ * version included: the caller need not set anything. Later versions add
+ * fields by taking slots of `reserved`, so the size stays the same; `version`
+ * says which fields the linked library filled.
+ */
 typedef struct faas_trigger_stats {
+	unsigned int version; /**< FAAS_TRIGGER_STATS_VERSION of the library that wrote it */
 	uint64_t fired;    /**< events the source produced (ticks, file batches, requests) */
 	uint64_t invoked;  /**< invocations started or attempted through rules */
 	uint64_t skipped;  /**< timer ticks skipped because the previous run was going;
@@ -154,6 +163,7 @@ typedef struct faas_trigger_stats {
 	uint64_t dropped;  /**< file changes dropped past queue_max or by a kernel
 				queue overflow */
 	uint64_t errors;   /**< invocations refused synchronously (no such function, ...) */
+	uint64_t reserved[8]; /**< zero; later versions use it */
 } faas_trigger_stats;
 
 FAAS_BEGIN_DECLS
@@ -216,7 +226,12 @@ FAAS_EXTERN int faas_trigger_foreach(faas_runtime *rt,
 				     int (*visit)(faas_trigger *trigger, void *userdata),
 				     void *userdata);
 
-/** Read a trigger's counters. @return 0 or FAAS_EINVAL */
+/**
+ * Read a trigger's counters.
+ * @param out written whole (version = FAAS_TRIGGER_STATS_VERSION, reserved
+ *        zero); its input contents are ignored
+ * @return 0 or FAAS_EINVAL
+ */
 FAAS_EXTERN int faas_trigger_stats_get(faas_trigger_stats *out, const faas_trigger *trigger);
 
 /**
