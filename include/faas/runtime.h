@@ -168,6 +168,33 @@ FAAS_EXTERN int faas_runtime_run(faas_runtime *rt);
  */
 FAAS_EXTERN int faas_runtime_stop(faas_runtime *rt);
 
+/**
+ * Close a runtime that runs on the host's loop, without polling
+ * faas_runtime_stopped(): stop it as faas_runtime_stop() does (new invocations
+ * fail with FAAS_ESTOPPED, calls in flight drain for up to drain_timeout_ms,
+ * then are cancelled), and once it is stopped — every admitted call's
+ * callback has run — call on_closed(rt, userdata) on the loop thread, exactly
+ * once, on a later loop turn (never inside faas_runtime_close()).
+ *
+ * Close does not free the runtime: the host does, from on_closed or later.
+ * faas_runtime_free() is allowed inside on_closed (its memory goes in the
+ * close callbacks of its handles: keep running the loop until uv_run()
+ * returns, then uv_loop_close()). If faas_runtime_free() is called before
+ * on_closed ran, on_closed runs inside it, after the cancelled calls'
+ * callbacks; a faas_runtime_free() from there is a no-op.
+ *
+ * To stop waiting for calls in flight, call faas_runtime_stop() again.
+ *
+ * @param on_closed required; userdata is passed to it as is
+ * @return 0; FAAS_EINVAL (NULL rt or on_closed; a runtime-owned loop: there
+ *         faas_runtime_run() returns once draining is over); FAAS_EBUSY (a
+ *         close was already accepted, or the runtime is being freed). On
+ *         error on_closed is never called. Loop thread.
+ */
+FAAS_EXTERN int faas_runtime_close(faas_runtime *rt,
+				   void (*on_closed)(faas_runtime *rt, void *userdata),
+				   void *userdata);
+
 /** Whether a stop was requested and every in-flight call has ended. */
 FAAS_EXTERN bool faas_runtime_stopped(const faas_runtime *rt);
 
@@ -178,7 +205,8 @@ FAAS_EXTERN bool faas_runtime_stopped(const faas_runtime *rt);
  * returns. With a host loop, the runtime closes its handles and its memory is
  * released from their close callbacks: run the host loop once more (uv_run)
  * before uv_loop_close(). NULL is a no-op. Never call it from a libfaas
- * callback: it would free the runtime under the code that called back.
+ * callback — it would free the runtime under the code that called back —
+ * except from faas_runtime_close()'s on_closed.
  */
 FAAS_EXTERN void faas_runtime_free(faas_runtime *rt);
 
