@@ -1,7 +1,7 @@
 /*
  * faas-embed-example — a host that owns its libuv loop and embeds libfaas in
  * it: a runtime on the host's loop, a handler compiled into the host, three
- * asynchronous calls, then an orderly shutdown.
+ * asynchronous calls, then an orderly shutdown with faas_runtime_close().
  */
 /* <uv.h> needs POSIX types that a strict C11 build hides. */
 #define _POSIX_C_SOURCE 200809L
@@ -20,6 +20,7 @@
 typedef struct embed_host {
 	int completed;
 	int failed;
+	int completed_at_close; /* calls delivered when the runtime said it was closed */
 } embed_host;
 
 /* A handler linked into the host: no shared object, no dlopen. */
@@ -58,6 +59,17 @@ static void on_done(const faas_activation *act, void *userdata)
 	cJSON_free(text);
 }
 
+/* Runs on the loop thread once draining is over: every accepted call has
+ * been delivered, so the runtime can go. Its handles close on the host's
+ * loop, which then runs out of work and returns. */
+static void on_closed(faas_runtime *rt, void *userdata)
+{
+	embed_host *host = userdata;
+
+	host->completed_at_close = host->completed;
+	faas_runtime_free(rt);
+}
+
 static int invoke_all(faas_runtime *rt, embed_host *host)
 {
 	for (int i = 1; i <= EMBED_CALLS; i++) {
@@ -81,7 +93,7 @@ int main(void)
 {
 	faas_runtime_options ro = FAAS_RUNTIME_OPTIONS_INIT;
 	faas_fn_options fo = FAAS_FN_OPTIONS_INIT;
-	embed_host host = {0, 0};
+	embed_host host = {0, 0, -1};
 	faas_runtime *rt = NULL;
 	uv_loop_t loop;
 	int rc;
@@ -106,24 +118,27 @@ int main(void)
 	rc = faas_fn_register(NULL, rt, EMBED_FUNCTION, &fo);
 	if (rc == 0)
 		rc = invoke_all(rt, &host);
+	/* Shut down at once: the three calls drain (they finish normally), then
+	 * on_closed frees the runtime. A real host would call this from its
+	 * SIGTERM handler, and serve its other handles meanwhile. */
+	if (rc == 0)
+		rc = faas_runtime_close(rt, on_closed, &host);
 	if (rc != 0) {
 		fprintf(stderr, "libfaas: %s: %s\n", faas_strerror(rc),
 		        faas_runtime_last_error(rt));
-	} else {
-		/* The host's own loop delivers the completions; a real host
-		 * would be serving its other handles here as well. */
-		uv_run(&loop, UV_RUN_DEFAULT);
+		faas_runtime_free(rt);
 	}
-
-	/* The runtime's handles close on the host's loop, and its memory goes
-	 * in their close callbacks: one more turn releases it all. */
-	faas_runtime_free(rt);
+	/* The host's own loop delivers the completions and the close; it
+	 * returns once the runtime's last handle has closed. */
 	uv_run(&loop, UV_RUN_DEFAULT);
 	if (uv_loop_close(&loop) != 0) {
 		fprintf(stderr, "uv_loop_close: handles left open\n");
 		return EXIT_FAILURE;
 	}
-	printf("%d of %d calls completed, %d failed\n", host.completed, EMBED_CALLS, host.failed);
-	return rc == 0 && host.completed == EMBED_CALLS && host.failed == 0 ? EXIT_SUCCESS
-	                                                                    : EXIT_FAILURE;
+	printf("%d of %d calls completed, %d failed, %d before the close callback\n",
+	       host.completed, EMBED_CALLS, host.failed, host.completed_at_close);
+	return rc == 0 && host.completed == EMBED_CALLS && host.failed == 0 &&
+	               host.completed_at_close == EMBED_CALLS
+	           ? EXIT_SUCCESS
+	           : EXIT_FAILURE;
 }

@@ -15,6 +15,7 @@
 #include "faas/trigger.h"
 #include "faas/cron.h"
 #include "faas/manifest.h"
+#include "faas/billing.h"
 #include "faas/sys/billing.h"
 #include "faas/sys/log.h"
 #include "faas/sys/state.h"

@@ -210,20 +210,24 @@ Test(activation, list_newest_first_and_filtered, .init = setup, .fini = teardown
 	for (int i = 0; i < 5; i++)
 		cr_assert_str_eq(faas_activation_id(list[i]), faas_activation_id(acts[4 - i]),
 		                 "position %d", i);
+	faas_activation_list_free(list, (size_t)n);
 
 	n = faas_activation_list(list, 16, rt, "a");
 	cr_assert_eq(n, 2);
 	cr_assert_str_eq(faas_activation_id(list[0]), faas_activation_id(acts[2]));
 	cr_assert_str_eq(faas_activation_id(list[1]), faas_activation_id(acts[0]));
+	faas_activation_list_free(list, (size_t)n);
 
 	n = faas_activation_list(list, 16, rt, "c");
 	cr_assert_eq(n, 1);
 	cr_assert_str_eq(faas_activation_function(list[0]), "c");
+	faas_activation_list_free(list, (size_t)n);
 
 	n = faas_activation_list(list, 2, rt, NULL);
 	cr_assert_eq(n, 2, "at most max");
 	cr_assert_str_eq(faas_activation_id(list[0]), faas_activation_id(acts[4]));
 	cr_assert_str_eq(faas_activation_id(list[1]), faas_activation_id(acts[3]));
+	faas_activation_list_free(list, (size_t)n);
 
 	cr_assert_eq(faas_activation_list(list, 16, rt, "nobody"), 0);
 	cr_assert_eq(faas_activation_list(list, 0, rt, NULL), 0);
@@ -243,9 +247,57 @@ Test(activation, list_after_eviction)
 	}
 	cr_assert_eq(faas_activation_list(list, 16, rt, NULL), 2);
 	cr_assert_str_eq(faas_activation_id(list[0]), faas_activation_id(last));
+	faas_activation_list_free(list, 2);
 	cr_assert_eq(faas_activation_list(list, 16, rt, "a"), 1);
+	faas_activation_list_free(list, 1);
 	faas_activation_free(last);
 	teardown();
+}
+
+/* The listed pointers are references: completions that evict them from the
+ * store, and freeing the runtime, leave them valid (ASan sees any use after
+ * free). */
+Test(activation, listed_activation_outlives_eviction)
+{
+	const faas_activation *list[4];
+	faas_activation *found;
+	char ids[2][40];
+	int n;
+
+	setup_cap(2);
+	faas_activation_free(th_call(rt, "a", "{\"n\":1}"));
+	faas_activation_free(th_call(rt, "a", "{\"n\":2}"));
+	n = faas_activation_list(list, 4, rt, "a");
+	cr_assert_eq(n, 2);
+	for (int i = 0; i < 2; i++)
+		snprintf(ids[i], sizeof(ids[i]), "%s", faas_activation_id(list[i]));
+	for (int i = 0; i < 3; i++)
+		faas_activation_free(th_call(rt, "b", "{\"n\":3}"));
+	for (int i = 0; i < 2; i++)
+		cr_assert_eq(faas_activation_lookup(&found, rt, ids[i]), FAAS_ENOTFOUND,
+		             "listed activation %d should be evicted from the store", i);
+	cr_assert_eq(faas_activation_list(list + 2, 2, rt, "a"), 0);
+	teardown();
+
+	for (int i = 0; i < 2; i++) {
+		cr_assert_str_eq(faas_activation_id(list[i]), ids[i]);
+		cr_assert_str_eq(faas_activation_function(list[i]), "a");
+		cr_assert_eq(faas_activation_status(list[i]), FAAS_STATUS_SUCCESS);
+	}
+	cr_assert(th_json_eq(faas_activation_result(list[0]), "{\"n\":2}"));
+	cr_assert(th_json_eq(faas_activation_result(list[1]), "{\"n\":1}"));
+	faas_activation_list_free(list, 2);
+	cr_assert_null(list[0]);
+	cr_assert_null(list[1]);
+}
+
+Test(activation, list_free_skips_null)
+{
+	const faas_activation *list[2] = {NULL, NULL};
+
+	faas_activation_list_free(NULL, 3);
+	faas_activation_list_free(list, 2);
+	cr_assert_null(list[0]);
 }
 
 Test(activation, dup_and_free, .init = setup, .fini = teardown)

@@ -290,6 +290,47 @@ Test(billing, default_totals_match_usage, .init = setup_default, .fini = teardow
 	cr_assert_eq(t.refused, 0);
 }
 
+static void expect_versioned_totals(const faas_billing_totals *t)
+{
+	cr_assert_eq(t->version, FAAS_BILLING_TOTALS_VERSION);
+	for (size_t i = 0; i < sizeof(t->reserved) / sizeof(t->reserved[0]); i++)
+		cr_assert_eq(t->reserved[i], 0, "reserved[%zu]", i);
+}
+
+/* Every answer but FAAS_EINVAL writes the whole struct, version included. */
+Test(billing, totals_get_writes_version, .init = setup_default, .fini = teardown)
+{
+	faas_fn_options fo = th_fopts_static(sleeps);
+	faas_billing_totals t;
+
+	_Static_assert(offsetof(faas_billing_totals, version) == 0, "version comes first");
+	th_register(rt, "s", &fo);
+	faas_activation_free(th_call(rt, "s", "{\"ms\":1}"));
+	memset(&t, 0xa5, sizeof(t));
+	cr_assert_eq(faas_billing_totals_get(&t, rt, "s"), 0);
+	expect_versioned_totals(&t);
+	cr_assert_eq(t.requests, 1);
+	memset(&t, 0xa5, sizeof(t));
+	cr_assert_eq(faas_billing_totals_get(&t, rt, NULL), 0);
+	expect_versioned_totals(&t);
+	cr_assert_eq(t.requests, 1);
+	memset(&t, 0xa5, sizeof(t));
+	cr_assert_eq(faas_billing_totals_get(&t, rt, "nobody"), FAAS_ENOTFOUND);
+	expect_versioned_totals(&t);
+	cr_assert_eq(t.requests, 0);
+	cr_assert_eq(t.cost_usd, 0.0);
+}
+
+Test(billing, totals_get_writes_version_with_host_hook, .init = setup_hook, .fini = teardown)
+{
+	faas_billing_totals t;
+
+	memset(&t, 0xa5, sizeof(t));
+	cr_assert_eq(faas_billing_totals_get(&t, rt, "q"), FAAS_ENOTSUP);
+	expect_versioned_totals(&t);
+	cr_assert_eq(t.requests, 0);
+}
+
 Test(billing, default_totals_all_functions, .init = setup_default, .fini = teardown)
 {
 	faas_billing_totals a, b, all;

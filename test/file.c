@@ -1161,3 +1161,52 @@ Test(file, options_init_matches_the_macro)
 	cr_assert_eq(faas_file_options_init(&b, FAAS_FILE_OPTIONS_VERSION + 1), FAAS_EINVAL);
 	cr_assert_eq(faas_file_options_init(NULL, FAAS_FILE_OPTIONS_VERSION), FAAS_EINVAL);
 }
+
+/* ---- the constructors' rule (trigger.h "Constructors") ---- */
+
+Test(file, out_may_be_null)
+{
+	faas_runtime *rt = rt_new();
+	faas_file_options o = fopts(NULL);
+	faas_trigger *t;
+
+	cr_assert_eq(faas_trigger_file_new(NULL, rt, "anon", &o), 0, "%s",
+		     faas_runtime_last_error(rt));
+	/* Owned by the runtime and reachable by name; it watches like any other. */
+	t = faas_trigger_lookup(rt, "anon");
+	cr_assert_not_null(t);
+	cr_assert_str_eq(faas_trigger_kind(t), "file");
+	cr_assert_eq(faas_rule_new(NULL, t, NULL, "rec"), 0);
+	put("a.txt", "hello");
+	cr_assert_str_eq(str(only_record(rt), "file", "key"), "a.txt");
+	th_rt_free(rt, &loop);
+}
+
+Test(file, null_options_are_refused_with_a_message)
+{
+	faas_runtime *rt = rt_new();
+	faas_trigger *t = (faas_trigger *)&t;
+
+	cr_assert_eq(faas_trigger_file_new(&t, rt, "noopts", NULL), FAAS_EINVAL);
+	cr_assert_null(t, "*out is reset on failure");
+	cr_assert_not_null(strstr(faas_runtime_last_error(rt), "noopts: options"), "%s",
+			   faas_runtime_last_error(rt));
+	cr_assert_not_null(strstr(faas_runtime_last_error(rt), "needs a path"), "%s",
+			   faas_runtime_last_error(rt));
+	cr_assert_null(faas_trigger_lookup(rt, "noopts"));
+	cr_assert_eq(faas_trigger_file_new(NULL, rt, "noopts", NULL), FAAS_EINVAL);
+	cr_assert_null(faas_trigger_lookup(rt, "noopts"));
+	th_rt_free(rt, &loop);
+}
+
+Test(file, null_runtime_message_goes_to_the_thread)
+{
+	faas_file_options o = fopts(NULL);
+	faas_trigger *t = (faas_trigger *)&t;
+
+	cr_assert_eq(faas_trigger_file_new(&t, NULL, "x", &o), FAAS_EINVAL);
+	cr_assert_null(t);
+	cr_assert_not_null(strstr(faas_runtime_last_error(NULL), "rt is NULL"), "%s",
+			   faas_runtime_last_error(NULL));
+	cr_assert_eq(faas_trigger_file_new(NULL, NULL, "x", NULL), FAAS_EINVAL);
+}

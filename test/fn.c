@@ -653,6 +653,26 @@ Test(fn, stats_null_arguments, .init = setup, .fini = teardown)
 	cr_assert_eq(faas_fn_stats_get(&st, NULL), FAAS_EINVAL);
 }
 
+Test(fn, stats_get_writes_version_and_zero_reserved, .init = setup, .fini = teardown)
+{
+	faas_fn *fn;
+	faas_fn_options fo = th_fopts_static(quick);
+	faas_fn_stats st;
+	faas_activation *act;
+
+	_Static_assert(offsetof(faas_fn_stats, version) == 0, "version comes first");
+	cr_assert_eq(faas_fn_register(&fn, rt, "f", &fo), 0);
+	act = th_call(rt, "f", NULL);
+	faas_activation_free(act);
+	memset(&st, 0xa5, sizeof(st));
+	cr_assert_eq(faas_fn_stats_get(&st, fn), 0);
+	cr_assert_eq(st.version, FAAS_FN_STATS_VERSION);
+	for (size_t i = 0; i < sizeof(st.reserved) / sizeof(st.reserved[0]); i++)
+		cr_assert_eq(st.reserved[i], 0, "reserved[%zu]", i);
+	cr_assert_eq(st.activations[FAAS_STATUS_SUCCESS], 1);
+	cr_assert_eq(st.in_flight, 0);
+}
+
 typedef struct visit_log {
 	int n;
 	int stop_at;

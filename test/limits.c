@@ -214,6 +214,7 @@ Test(limits, timeout_while_handler_loops_forever, .init = setup, .fini = teardow
 	int n = faas_activation_list(list, 8, rt, "forever");
 	cr_assert_eq(n, 1);
 	cr_assert_eq(faas_activation_status(list[0]), FAAS_STATUS_TIMEOUT);
+	faas_activation_list_free(list, (size_t)n);
 	cr_assert_eq(bill.records, 21);
 }
 

@@ -364,3 +364,101 @@ Test(options, fn_register_wrong_version)
 	cr_assert_null(faas_fn_lookup(rt, "f"));
 	th_rt_free(rt, NULL);
 }
+
+/* ---- hook tables (faas/sys/): _INIT and _init() agree too ---- */
+
+Test(options, state_backend_init_same_bytes_as_macro)
+{
+	faas_state_backend a, b;
+	static const faas_state_backend init = FAAS_STATE_BACKEND_INIT;
+
+	memset(&a, 0, sizeof(a));
+	memcpy(&a, &init, sizeof(a));
+	memset(&b, 0xa5, sizeof(b));
+	cr_assert_eq(faas_state_backend_init(&b, FAAS_STATE_BACKEND_VERSION), 0);
+	cr_assert_eq(memcmp(&a, &b, sizeof(a)), 0);
+	cr_assert_eq(b.version, FAAS_STATE_BACKEND_VERSION);
+	cr_assert(!b.get && !b.put && !b.del && !b.incr && !b.free);
+}
+
+Test(options, state_backend_init_wrong_version)
+{
+	faas_state_backend t;
+
+	cr_assert_eq(faas_state_backend_init(&t, 0), FAAS_EINVAL);
+	cr_assert_eq(faas_state_backend_init(&t, FAAS_STATE_BACKEND_VERSION + 1), FAAS_EINVAL);
+	cr_assert_eq(faas_state_backend_init(NULL, FAAS_STATE_BACKEND_VERSION), FAAS_EINVAL);
+}
+
+Test(options, billing_hook_init_same_bytes_as_macro)
+{
+	faas_billing_hook a, b;
+	static const faas_billing_hook init = FAAS_BILLING_HOOK_INIT;
+
+	memset(&a, 0, sizeof(a));
+	memcpy(&a, &init, sizeof(a));
+	memset(&b, 0xa5, sizeof(b));
+	cr_assert_eq(faas_billing_hook_init(&b, FAAS_BILLING_HOOK_VERSION), 0);
+	cr_assert_eq(memcmp(&a, &b, sizeof(a)), 0);
+	cr_assert_eq(b.version, FAAS_BILLING_HOOK_VERSION);
+	cr_assert(!b.admit && !b.record && !b.free);
+}
+
+Test(options, billing_hook_init_wrong_version)
+{
+	faas_billing_hook t;
+
+	cr_assert_eq(faas_billing_hook_init(&t, 0), FAAS_EINVAL);
+	cr_assert_eq(faas_billing_hook_init(&t, FAAS_BILLING_HOOK_VERSION + 1), FAAS_EINVAL);
+	cr_assert_eq(faas_billing_hook_init(NULL, FAAS_BILLING_HOOK_VERSION), FAAS_EINVAL);
+}
+
+Test(options, log_sink_init_same_bytes_as_macro)
+{
+	faas_log_sink a, b;
+	static const faas_log_sink init = FAAS_LOG_SINK_INIT;
+
+	memset(&a, 0, sizeof(a));
+	memcpy(&a, &init, sizeof(a));
+	memset(&b, 0xa5, sizeof(b));
+	cr_assert_eq(faas_log_sink_init(&b, FAAS_LOG_SINK_VERSION), 0);
+	cr_assert_eq(memcmp(&a, &b, sizeof(a)), 0);
+	cr_assert_eq(b.version, FAAS_LOG_SINK_VERSION);
+	cr_assert_null(b.write);
+}
+
+Test(options, log_sink_init_wrong_version)
+{
+	faas_log_sink t;
+
+	cr_assert_eq(faas_log_sink_init(&t, 0), FAAS_EINVAL);
+	cr_assert_eq(faas_log_sink_init(&t, FAAS_LOG_SINK_VERSION + 1), FAAS_EINVAL);
+	cr_assert_eq(faas_log_sink_init(NULL, FAAS_LOG_SINK_VERSION), FAAS_EINVAL);
+}
+
+/* A table built from the initialiser is accepted once its functions are set. */
+static void discard_line(faas_log_sink *self, const char *request_id, const char *function,
+                         const char *line, size_t len)
+{
+	(void)self;
+	(void)request_id;
+	(void)function;
+	(void)line;
+	(void)len;
+}
+
+Test(options, runtime_accepts_initialised_tables)
+{
+	faas_runtime_options o = FAAS_RUNTIME_OPTIONS_INIT;
+	faas_log_sink sink = FAAS_LOG_SINK_INIT;
+	faas_billing_hook hook;
+	faas_runtime *rt = NULL;
+
+	cr_assert_eq(faas_billing_hook_init(&hook, FAAS_BILLING_HOOK_VERSION), 0);
+	o.billing = &hook; /* every function may be NULL */
+	o.log_sink = &sink;
+	cr_assert_eq(faas_runtime_new(&rt, &o), FAAS_EINVAL, "write is required");
+	sink.write = discard_line;
+	cr_assert_eq(faas_runtime_new(&rt, &o), 0, "%s", faas_runtime_last_error(NULL));
+	faas_runtime_free(rt);
+}

@@ -95,6 +95,23 @@ Test(runtime, null_arguments)
 	th_rt_free(rt, NULL);
 }
 
+/* The getter writes the whole struct: whatever the caller left in it. */
+Test(runtime, stats_get_writes_version_and_zero_reserved)
+{
+	faas_runtime *rt = th_rt_new(NULL, NULL);
+	faas_runtime_stats st;
+
+	_Static_assert(offsetof(faas_runtime_stats, version) == 0, "version comes first");
+	memset(&st, 0xa5, sizeof(st));
+	cr_assert_eq(faas_runtime_stats_get(&st, rt), 0);
+	cr_assert_eq(st.version, FAAS_RUNTIME_STATS_VERSION);
+	for (size_t i = 0; i < sizeof(st.reserved) / sizeof(st.reserved[0]); i++)
+		cr_assert_eq(st.reserved[i], 0, "reserved[%zu]", i);
+	cr_assert_eq(st.in_flight, 0);
+	cr_assert_eq(st.activations[FAAS_STATUS_SUCCESS], 0);
+	th_rt_free(rt, NULL);
+}
+
 Test(runtime, two_runtimes_are_independent)
 {
 	uv_loop_t loop;
@@ -602,4 +619,247 @@ Test(runtime, pool_of_one_without_replacement_recovers)
 	faas_activation_free(act);
 	th_calls_clear(&c);
 	th_rt_free(rt, &loop);
+}
+
+/* ---- faas_runtime_close: a host loop told when draining is over ---- */
+
+typedef struct close_seen {
+	int calls;                /* on_closed runs */
+	int completed_then;       /* th_calls completed when on_closed ran */
+	bool stopped_then;        /* faas_runtime_stopped() inside on_closed */
+	int invoke_rc_then;       /* faas_invoke inside on_closed */
+	bool on_test_thread;
+	bool free_in_callback;    /* on_closed frees the runtime */
+	pthread_t thread;
+	th_calls *c;
+} close_seen;
+
+static void close_seen_init(close_seen *s, th_calls *c, bool free_in_callback)
+{
+	memset(s, 0, sizeof(*s));
+	s->thread = pthread_self();
+	s->c = c;
+	s->free_in_callback = free_in_callback;
+	s->completed_then = -1;
+}
+
+static void on_closed(faas_runtime *rt, void *userdata)
+{
+	close_seen *s = userdata;
+
+	s->calls++;
+	s->on_test_thread = pthread_equal(pthread_self(), s->thread);
+	s->completed_then = s->c ? atomic_load(&s->c->n) : -1;
+	s->stopped_then = faas_runtime_stopped(rt);
+	s->invoke_rc_then = faas_invoke(rt, "quick", NULL, th_collect, s->c);
+	if (s->free_in_callback)
+		faas_runtime_free(rt);
+}
+
+/* Runs the host loop until the runtime's last handle closed (or 10 s). */
+static void run_host_loop(uv_loop_t *loop)
+{
+	for (int i = 0; i < 10000 && uv_run(loop, UV_RUN_NOWAIT) != 0; i++)
+		th_sleep_ms(1);
+	cr_assert_eq(uv_run(loop, UV_RUN_NOWAIT), 0, "handles still open");
+	cr_assert_eq(uv_loop_close(loop), 0, "the runtime left handles on the host loop");
+}
+
+Test(runtime, close_with_calls_in_flight_calls_back_once_after_them)
+{
+	uv_loop_t loop;
+	faas_runtime *rt;
+	close_seen seen;
+	th_calls c;
+
+	th_calls_init(&c);
+	th_loop_init(&loop);
+	rt = th_rt_new(&loop, NULL);
+	th_register_static(rt, "slow", sleeper);
+	th_register_static(rt, "quick", quick);
+	for (int i = 0; i < 3; i++)
+		cr_assert_eq(th_invoke(rt, "slow", "{\"ms\":40}", &c), 0);
+	close_seen_init(&seen, &c, true);
+	cr_assert_eq(faas_runtime_close(rt, on_closed, &seen), 0, "%s",
+		     faas_runtime_last_error(rt));
+	cr_assert_eq(seen.calls, 0, "never inside faas_runtime_close");
+	cr_assert_eq(faas_invoke(rt, "quick", NULL, th_collect, &c), FAAS_ESTOPPED);
+	run_host_loop(&loop);
+
+	cr_assert_eq(seen.calls, 1);
+	cr_assert(seen.on_test_thread, "on the loop thread");
+	cr_assert_eq(seen.completed_then, 3, "after every call's callback");
+	cr_assert(seen.stopped_then);
+	cr_assert_eq(seen.invoke_rc_then, FAAS_ESTOPPED);
+	cr_assert_eq(atomic_load(&c.n), 3);
+	for (int i = 0; i < 3; i++)
+		cr_assert_eq(faas_activation_status(c.acts[i]), FAAS_STATUS_SUCCESS,
+			     "drained, not cancelled");
+	th_calls_clear(&c);
+}
+
+Test(runtime, close_when_idle_calls_back_on_the_next_turn)
+{
+	uv_loop_t loop;
+	faas_runtime *rt;
+	close_seen seen;
+
+	th_loop_init(&loop);
+	rt = th_rt_new(&loop, NULL);
+	close_seen_init(&seen, NULL, false);
+	cr_assert_eq(faas_runtime_close(rt, on_closed, &seen), 0);
+	cr_assert(faas_runtime_stopped(rt), "nothing to drain");
+	cr_assert_eq(seen.calls, 0, "never inside faas_runtime_close");
+	for (int i = 0; i < 100 && seen.calls == 0; i++)
+		uv_run(&loop, UV_RUN_NOWAIT);
+	cr_assert_eq(seen.calls, 1);
+	/* The runtime is still there: close does not free it. */
+	cr_assert(faas_runtime_stopped(rt));
+	cr_assert_eq(faas_runtime_loop(rt), &loop);
+	th_rt_free(rt, &loop);
+	cr_assert_eq(seen.calls, 1, "free does not call it again");
+}
+
+Test(runtime, close_after_stop_calls_back_once)
+{
+	uv_loop_t loop;
+	faas_runtime *rt;
+	close_seen seen;
+
+	th_loop_init(&loop);
+	rt = th_rt_new(&loop, NULL);
+	cr_assert_eq(faas_runtime_stop(rt), 0);
+	cr_assert(faas_runtime_stopped(rt));
+	close_seen_init(&seen, NULL, true);
+	cr_assert_eq(faas_runtime_close(rt, on_closed, &seen), 0);
+	cr_assert_eq(seen.calls, 0);
+	run_host_loop(&loop);
+	cr_assert_eq(seen.calls, 1);
+}
+
+Test(runtime, close_twice_is_busy_and_calls_back_once)
+{
+	uv_loop_t loop;
+	faas_runtime *rt;
+	close_seen first, second;
+	th_calls c;
+
+	th_calls_init(&c);
+	th_loop_init(&loop);
+	rt = th_rt_new(&loop, NULL);
+	th_register_static(rt, "slow", sleeper);
+	th_register_static(rt, "quick", quick);
+	cr_assert_eq(th_invoke(rt, "slow", "{\"ms\":30}", &c), 0);
+	close_seen_init(&first, &c, false);
+	close_seen_init(&second, &c, false);
+	cr_assert_eq(faas_runtime_close(rt, on_closed, &first), 0);
+	cr_assert_eq(faas_runtime_close(rt, on_closed, &second), FAAS_EBUSY);
+	cr_assert_not_null(strstr(faas_runtime_last_error(rt), "closing"), "%s",
+			   faas_runtime_last_error(rt));
+	for (int i = 0; i < 5000 && first.calls == 0; i++) {
+		uv_run(&loop, UV_RUN_NOWAIT);
+		th_sleep_ms(1);
+	}
+	cr_assert_eq(first.calls, 1);
+	cr_assert_eq(first.completed_then, 1);
+	/* Also after the callback ran. */
+	cr_assert_eq(faas_runtime_close(rt, on_closed, &second), FAAS_EBUSY);
+	th_rt_free(rt, &loop);
+	cr_assert_eq(first.calls, 1);
+	cr_assert_eq(second.calls, 0, "a refused close never calls back");
+	th_calls_clear(&c);
+}
+
+/* Free before the drain ended: the calls are cancelled, their callbacks run,
+ * then on_closed, inside free; its own free is a no-op. */
+Test(runtime, close_then_free_calls_back_inside_free)
+{
+	uv_loop_t loop;
+	faas_runtime_options o = th_ropts();
+	faas_runtime *rt;
+	close_seen seen;
+	th_calls c;
+
+	th_calls_init(&c);
+	th_loop_init(&loop);
+	o.threads = 2;
+	rt = th_rt_new(&loop, &o);
+	th_register_static(rt, "stuck", until_cancelled);
+	th_register_static(rt, "quick", quick);
+	for (int i = 0; i < 2; i++)
+		cr_assert_eq(th_invoke(rt, "stuck", NULL, &c), 0);
+	for (int i = 0; i < 1000 && atomic_load(&handler_calls) < 2; i++)
+		th_sleep_ms(1);
+	close_seen_init(&seen, &c, true);
+	cr_assert_eq(faas_runtime_close(rt, on_closed, &seen), 0);
+	faas_runtime_free(rt);
+	cr_assert_eq(seen.calls, 1, "inside free");
+	cr_assert_eq(seen.completed_then, 2, "after the cancelled calls' callbacks");
+	cr_assert(seen.stopped_then);
+	cr_assert_eq(seen.invoke_rc_then, FAAS_ESTOPPED);
+	for (int i = 0; i < 2; i++) {
+		cr_assert_eq(faas_activation_status(c.acts[i]), FAAS_STATUS_INTERNAL_ERROR);
+		cr_assert_str_eq(faas_activation_error_type(c.acts[i]), "Runtime.Canceled");
+	}
+	run_host_loop(&loop);
+	cr_assert_eq(seen.calls, 1);
+	th_calls_clear(&c);
+}
+
+/* A second stop still cuts the drain short after a close. */
+Test(runtime, stop_after_close_cancels_and_calls_back_once)
+{
+	uv_loop_t loop;
+	faas_runtime *rt;
+	close_seen seen;
+	th_calls c;
+
+	th_calls_init(&c);
+	th_loop_init(&loop);
+	rt = th_rt_new(&loop, NULL);
+	th_register_static(rt, "stuck", until_cancelled);
+	th_register_static(rt, "quick", quick);
+	cr_assert_eq(th_invoke(rt, "stuck", NULL, &c), 0);
+	close_seen_init(&seen, &c, true);
+	cr_assert_eq(faas_runtime_close(rt, on_closed, &seen), 0);
+	cr_assert_eq(faas_runtime_stop(rt), 0);
+	run_host_loop(&loop);
+	cr_assert_eq(seen.calls, 1);
+	cr_assert_eq(seen.completed_then, 1);
+	cr_assert_eq(faas_activation_status(c.acts[0]), FAAS_STATUS_INTERNAL_ERROR);
+	th_calls_clear(&c);
+}
+
+Test(runtime, free_without_close_still_works)
+{
+	uv_loop_t loop;
+	faas_runtime *rt;
+	th_calls c;
+
+	th_calls_init(&c);
+	th_loop_init(&loop);
+	rt = th_rt_new(&loop, NULL);
+	th_register_static(rt, "slow", sleeper);
+	cr_assert_eq(th_invoke(rt, "slow", "{\"ms\":5}", &c), 0);
+	cr_assert(th_wait(rt, &c.n, 1, TH_WAIT_MS));
+	th_rt_free(rt, &loop);
+	cr_assert_eq(faas_activation_status(c.acts[0]), FAAS_STATUS_SUCCESS);
+	th_calls_clear(&c);
+}
+
+Test(runtime, close_refuses_bad_arguments_and_an_owned_loop)
+{
+	faas_runtime *rt = th_rt_new(NULL, NULL);
+	close_seen seen;
+
+	close_seen_init(&seen, NULL, false);
+	cr_assert_eq(faas_runtime_close(NULL, on_closed, &seen), FAAS_EINVAL);
+	cr_assert_not_null(strstr(faas_runtime_last_error(NULL), "rt is NULL"));
+	cr_assert_eq(faas_runtime_close(rt, NULL, &seen), FAAS_EINVAL);
+	cr_assert_eq(faas_runtime_close(rt, on_closed, &seen), FAAS_EINVAL);
+	cr_assert_not_null(strstr(faas_runtime_last_error(rt), "host loop"), "%s",
+			   faas_runtime_last_error(rt));
+	cr_assert_not(faas_runtime_stopped(rt), "a refused close does not stop");
+	faas_runtime_free(rt);
+	cr_assert_eq(seen.calls, 0);
 }

@@ -130,6 +130,24 @@ static faas_trigger_stats stats(const faas_trigger *t)
 	return s;
 }
 
+Test(timer, stats_get_writes_version_and_zero_reserved, .init = setup, .fini = teardown)
+{
+	faas_timer_options o = FAAS_TIMER_OPTIONS_INIT;
+	faas_trigger *t;
+	faas_trigger_stats s;
+
+	_Static_assert(offsetof(faas_trigger_stats, version) == 0, "version comes first");
+	o.interval_ms = 60000;
+	cr_assert_eq(faas_trigger_timer_new(&t, rt, "versioned", &o), 0);
+	memset(&s, 0xa5, sizeof(s));
+	cr_assert_eq(faas_trigger_stats_get(&s, t), 0);
+	cr_assert_eq(s.version, FAAS_TRIGGER_STATS_VERSION);
+	for (size_t i = 0; i < sizeof(s.reserved) / sizeof(s.reserved[0]); i++)
+		cr_assert_eq(s.reserved[i], 0, "reserved[%zu]", i);
+	cr_assert_eq(s.fired, 0);
+	cr_assert_eq(s.errors, 0);
+}
+
 static uint64_t completed(const char *fn)
 {
 	faas_fn_stats s;
@@ -240,7 +258,8 @@ Test(timer, bad_arguments, .init = setup, .fini = teardown)
 	char *big;
 
 	o.interval_ms = 10;
-	cr_assert_eq(faas_trigger_timer_new(NULL, rt, "x", &o), FAAS_EINVAL);
+	/* A NULL out is allowed (trigger.h "Constructors"); see out_may_be_null. */
+	cr_assert_eq(faas_trigger_timer_new(NULL, rt, "x-no-out", &o), 0);
 	cr_assert_eq(faas_trigger_timer_new(&t, NULL, "x", &o), FAAS_EINVAL);
 	cr_assert_eq(faas_trigger_timer_new(&t, rt, "x", NULL), FAAS_EINVAL);
 	cr_assert_not_null(strstr(faas_runtime_last_error(rt), "options are NULL"));
@@ -676,4 +695,51 @@ Test(timer, runtime_freed_with_timers_running, .init = setup, .fini = teardown)
 	rule(timer("c", FAAS_TIMER_ONESHOT, 100000, NULL), "slow");
 	cr_assert(th_wait(rt, &entered, 1, TH_WAIT_MS));
 	/* teardown frees the runtime with a run in flight */
+}
+
+/* ---- the constructors' rule (trigger.h "Constructors") ---- */
+
+Test(timer, out_may_be_null, .init = setup, .fini = teardown)
+{
+	faas_timer_options o = FAAS_TIMER_OPTIONS_INIT;
+	faas_trigger *t;
+
+	register_fn("tick", tick, FAAS_ISOLATION_INLINE);
+	o.interval_ms = 10;
+	cr_assert_eq(faas_trigger_timer_new(NULL, rt, "anon", &o), 0, "%s",
+		     faas_runtime_last_error(rt));
+	/* Owned by the runtime and reachable by name; it runs like any other. */
+	t = faas_trigger_lookup(rt, "anon");
+	cr_assert_not_null(t);
+	cr_assert_str_eq(faas_trigger_kind(t), "timer");
+	rule(t, "tick");
+	cr_assert(th_wait(rt, &fires, 2, TH_WAIT_MS), "fired %d", atomic_load(&fires));
+}
+
+Test(timer, null_options_are_refused_with_a_message, .init = setup, .fini = teardown)
+{
+	faas_trigger *t = (faas_trigger *)&t;
+
+	cr_assert_eq(faas_trigger_timer_new(&t, rt, "noopts", NULL), FAAS_EINVAL);
+	cr_assert_null(t, "*out is reset on failure");
+	cr_assert_not_null(strstr(faas_runtime_last_error(rt), "noopts"), "%s",
+			   faas_runtime_last_error(rt));
+	cr_assert_not_null(strstr(faas_runtime_last_error(rt), "interval_ms or cron"), "%s",
+			   faas_runtime_last_error(rt));
+	cr_assert_null(faas_trigger_lookup(rt, "noopts"));
+	cr_assert_eq(faas_trigger_timer_new(NULL, rt, "noopts", NULL), FAAS_EINVAL);
+	cr_assert_null(faas_trigger_lookup(rt, "noopts"));
+}
+
+Test(timer, null_runtime_message_goes_to_the_thread, .init = setup, .fini = teardown)
+{
+	faas_timer_options o = FAAS_TIMER_OPTIONS_INIT;
+	faas_trigger *t = (faas_trigger *)&t;
+
+	o.interval_ms = 10;
+	cr_assert_eq(faas_trigger_timer_new(&t, NULL, "x", &o), FAAS_EINVAL);
+	cr_assert_null(t);
+	cr_assert_not_null(strstr(faas_runtime_last_error(NULL), "rt is NULL"), "%s",
+			   faas_runtime_last_error(NULL));
+	cr_assert_eq(faas_trigger_timer_new(NULL, NULL, "x", NULL), FAAS_EINVAL);
 }

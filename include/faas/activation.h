@@ -6,7 +6,8 @@
  * evicted). Activations are reference counted: a pointer handed to a callback
  * is borrowed for the callback's duration; faas_activation_dup() keeps it
  * longer, and every `**out` activation is the caller's, released with
- * faas_activation_free(). Getters may be called from any thread.
+ * faas_activation_free(). Getters may be called from any thread; the store
+ * (faas_activation_lookup, faas_activation_list) only from the loop thread.
  */
 #ifndef FAAS_ACTIVATION_H
 #define FAAS_ACTIVATION_H
@@ -114,6 +115,32 @@ FAAS_EXTERN faas_activation *faas_activation_dup(const faas_activation *act);
 
 /** Release a reference. NULL is a no-op. Any thread may call it. */
 FAAS_EXTERN void faas_activation_free(faas_activation *act);
+
+/**
+ * Look up a kept activation by id. Loop thread.
+ * @param out receives a new reference; release it with faas_activation_free()
+ * @return 0, FAAS_ENOTFOUND (never existed or evicted), FAAS_EINVAL
+ */
+FAAS_EXTERN int faas_activation_lookup(faas_activation **out, faas_runtime *rt, const char *id);
+
+/**
+ * List kept activations, newest first. Loop thread.
+ * @param out receives up to max new references, one per element written: they
+ *        stay valid after the store evicts them and after the runtime is
+ *        freed. Release them with faas_activation_list_free(out, n) (or each
+ *        with faas_activation_free()). The array itself is the caller's.
+ * @param function only this function's activations, or NULL for all
+ * @return the number written (>= 0), or FAAS_EINVAL (nothing written)
+ */
+FAAS_EXTERN int faas_activation_list(const faas_activation **out, size_t max,
+				     faas_runtime *rt, const char *function);
+
+/**
+ * Release the n references faas_activation_list() wrote to list and set each
+ * element to NULL; the array itself is not freed. NULL elements are skipped;
+ * a NULL list is a no-op. Any thread.
+ */
+FAAS_EXTERN void faas_activation_list_free(const faas_activation **list, size_t n);
 
 FAAS_END_DECLS
 

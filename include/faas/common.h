@@ -27,4 +27,8 @@
 #define FAAS_END_DECLS
 #endif
 
+/** A runtime (faas/runtime.h). Opaque; declared here because activation.h and
+ *  billing.h take one too. */
+typedef struct faas_runtime faas_runtime;
+
 #endif /* FAAS_COMMON_H */

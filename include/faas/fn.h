@@ -116,8 +116,18 @@ typedef struct faas_fn_options {
 #define FAAS_DURATION_BUCKETS_MS {1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000}
 #define FAAS_DURATION_BUCKET_COUNT 14
 
-/** Counters of one function since registration, for hosts and metrics. */
+/** The version of faas_fn_stats. */
+#define FAAS_FN_STATS_VERSION 1
+
+/**
+ * Counters of one function since registration, for hosts and metrics.
+ * faas_fn_stats_get() writes the whole struct, version included: the caller
+ * need not set anything. Later versions add fields by taking slots of
+ * `reserved`, so the size stays the same; `version` says which fields the
+ * linked library filled.
+ */
 typedef struct faas_fn_stats {
+	unsigned int version; /**< FAAS_FN_STATS_VERSION of the library that wrote it */
 	uint64_t activations[FAAS_STATUS_COUNT]; /**< completed, by status */
 	uint64_t cold_starts;
 	/** Started calls whose duration was <= each FAAS_DURATION_BUCKETS_MS
@@ -125,6 +135,7 @@ typedef struct faas_fn_stats {
 	uint64_t duration_buckets[FAAS_DURATION_BUCKET_COUNT];
 	uint64_t duration_us_sum;
 	unsigned int in_flight;
+	uint64_t reserved[8]; /**< zero; later versions use it */
 } faas_fn_stats;
 
 FAAS_BEGIN_DECLS
@@ -177,7 +188,12 @@ FAAS_EXTERN bool faas_fn_warm(const faas_fn *fn);
 /** Calls of this function now in flight. */
 FAAS_EXTERN unsigned int faas_fn_in_flight(const faas_fn *fn);
 
-/** Read the function's counters. @return 0 or FAAS_EINVAL */
+/**
+ * Read the function's counters.
+ * @param out written whole (version = FAAS_FN_STATS_VERSION, reserved zero);
+ *        its input contents are ignored
+ * @return 0 or FAAS_EINVAL
+ */
 FAAS_EXTERN int faas_fn_stats_get(faas_fn_stats *out, const faas_fn *fn);
 
 /**

@@ -144,8 +144,13 @@ FAAS_EXTERN void faas_log(faas_ctx *ctx, const char *fmt, ...) FAAS_PRINTF(2, 3)
  *
  *     return faas_ctx_error(ctx, "BadInput", "missing field %s", "name");
  *
- * @param type short error type (like Lambda's errorType); NULL means "Error"
- * @return a negative value (FAAS_EINVAL is never returned for a NULL ctx: -1)
+ * A later call replaces the recorded error. Whatever non-zero value the
+ * handler then returns, the activation ends `application_error` with this
+ * type and message. Call it on the thread that runs the handler, during the
+ * call.
+ * @param type short error type (like Lambda's errorType); NULL means "Error". Copied.
+ * @param fmt printf-style message; NULL means an empty message
+ * @return always -1, also for a NULL ctx (which records nothing)
  */
 FAAS_EXTERN int faas_ctx_error(faas_ctx *ctx, const char *type, const char *fmt, ...)
 	FAAS_PRINTF(3, 4);

@@ -13,7 +13,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* activation.h and billing.h declare what this header declared before 1.0;
+ * it keeps including them so existing sources build unchanged. */
 #include "activation.h"
+#include "billing.h"
 #include "common.h"
 #include "sys/billing.h"
 #include "sys/log.h"
@@ -23,9 +26,6 @@
  * alone under strict -std=c11 (uv.h needs POSIX feature macros). C11 allows
  * repeating the identical typedef that uv.h makes. */
 typedef struct uv_loop_s uv_loop_t;
-
-/** A runtime. Opaque. */
-typedef struct faas_runtime faas_runtime;
 
 /** The version of faas_runtime_options. */
 #define FAAS_RUNTIME_OPTIONS_VERSION 1
@@ -105,29 +105,31 @@ typedef struct faas_runtime_options {
 		FAAS_DEFAULT_DRAIN_TIMEOUT_MS, NULL                            \
 	}
 
-/** Per-function billing totals kept by the default billing hook. */
-typedef struct faas_billing_totals {
-	uint64_t requests;       /**< started invocations recorded */
-	uint64_t billed_ms;      /**< sum of billed durations */
-	double gb_seconds;       /**< sum of memory_mb/1024 × billed seconds */
-	double cost_usd;         /**< requests and GB-seconds priced */
-	double budget_usd;       /**< the cap, or 0 for none */
-	uint64_t refused;        /**< admissions refused by the budget */
-} faas_billing_totals;
+/** The version of faas_runtime_stats. */
+#define FAAS_RUNTIME_STATS_VERSION 1
 
-/** Counters of a runtime, for hosts, tests and metrics. */
+/**
+ * Counters of a runtime, for hosts, tests and metrics. faas_runtime_stats_get()
+ * writes the whole struct, version included: the caller need not set anything.
+ * Later versions add fields by taking slots of `reserved`, so the size stays
+ * the same; `version` says which fields the linked library filled.
+ */
 typedef struct faas_runtime_stats {
+	unsigned int version;      /**< FAAS_RUNTIME_STATS_VERSION of the library that wrote it */
 	uint64_t activations[FAAS_STATUS_COUNT]; /**< completed, by status */
 	uint64_t cold_starts;      /**< calls that ran a module's init */
 	unsigned int in_flight;    /**< admitted calls not yet completed */
 	unsigned int threads;      /**< executor threads able to take work */
 	unsigned int stuck_threads; /**< threads retired at a deadline, still in a handler */
+	uint64_t reserved[8];      /**< zero; later versions use it */
 } faas_runtime_stats;
 
 FAAS_BEGIN_DECLS
 
 /**
  * Read the runtime's counters.
+ * @param out written whole (version = FAAS_RUNTIME_STATS_VERSION, reserved
+ *        zero); its input contents are ignored
  * @return 0 or FAAS_EINVAL
  */
 FAAS_EXTERN int faas_runtime_stats_get(faas_runtime_stats *out, faas_runtime *rt);
@@ -166,6 +168,33 @@ FAAS_EXTERN int faas_runtime_run(faas_runtime *rt);
  */
 FAAS_EXTERN int faas_runtime_stop(faas_runtime *rt);
 
+/**
+ * Close a runtime that runs on the host's loop, without polling
+ * faas_runtime_stopped(): stop it as faas_runtime_stop() does (new invocations
+ * fail with FAAS_ESTOPPED, calls in flight drain for up to drain_timeout_ms,
+ * then are cancelled), and once it is stopped — every admitted call's
+ * callback has run — call on_closed(rt, userdata) on the loop thread, exactly
+ * once, on a later loop turn (never inside faas_runtime_close()).
+ *
+ * Close does not free the runtime: the host does, from on_closed or later.
+ * faas_runtime_free() is allowed inside on_closed (its memory goes in the
+ * close callbacks of its handles: keep running the loop until uv_run()
+ * returns, then uv_loop_close()). If faas_runtime_free() is called before
+ * on_closed ran, on_closed runs inside it, after the cancelled calls'
+ * callbacks; a faas_runtime_free() from there is a no-op.
+ *
+ * To stop waiting for calls in flight, call faas_runtime_stop() again.
+ *
+ * @param on_closed required; userdata is passed to it as is
+ * @return 0; FAAS_EINVAL (NULL rt or on_closed; a runtime-owned loop: there
+ *         faas_runtime_run() returns once draining is over); FAAS_EBUSY (a
+ *         close was already accepted, or the runtime is being freed). On
+ *         error on_closed is never called. Loop thread.
+ */
+FAAS_EXTERN int faas_runtime_close(faas_runtime *rt,
+				   void (*on_closed)(faas_runtime *rt, void *userdata),
+				   void *userdata);
+
 /** Whether a stop was requested and every in-flight call has ended. */
 FAAS_EXTERN bool faas_runtime_stopped(const faas_runtime *rt);
 
@@ -176,7 +205,8 @@ FAAS_EXTERN bool faas_runtime_stopped(const faas_runtime *rt);
  * returns. With a host loop, the runtime closes its handles and its memory is
  * released from their close callbacks: run the host loop once more (uv_run)
  * before uv_loop_close(). NULL is a no-op. Never call it from a libfaas
- * callback: it would free the runtime under the code that called back.
+ * callback — it would free the runtime under the code that called back —
+ * except from faas_runtime_close()'s on_closed.
  */
 FAAS_EXTERN void faas_runtime_free(faas_runtime *rt);
 
@@ -189,38 +219,6 @@ FAAS_EXTERN uv_loop_t *faas_runtime_loop(faas_runtime *rt);
  * @return a borrowed string valid until the next call that fails; "" if none
  */
 FAAS_EXTERN const char *faas_runtime_last_error(const faas_runtime *rt);
-
-/**
- * Look up a kept activation by id.
- * @param out receives a new reference; release it with faas_activation_free()
- * @return 0, FAAS_ENOTFOUND (never existed or evicted), FAAS_EINVAL
- */
-FAAS_EXTERN int faas_activation_lookup(faas_activation **out, faas_runtime *rt, const char *id);
-
-/**
- * List kept activations, newest first.
- * @param out receives up to max borrowed pointers, valid until the next
- *        invocation completes or the runtime is freed (dup those you keep)
- * @param function only this function's activations, or NULL for all
- * @return the number written (>= 0), or FAAS_EINVAL
- */
-FAAS_EXTERN int faas_activation_list(const faas_activation **out, size_t max,
-				     faas_runtime *rt, const char *function);
-
-/**
- * Totals of the default billing hook for one function (NULL: all functions).
- * @return 0, FAAS_ENOTFOUND (no record for it yet: *out is zeroed), FAAS_ENOTSUP
- *         (the runtime uses a host billing hook), FAAS_EINVAL
- */
-FAAS_EXTERN int faas_billing_totals_get(faas_billing_totals *out, faas_runtime *rt,
-					const char *function);
-
-/**
- * Set a per-function budget for the default billing hook: once the function's
- * cost reaches usd, further invocations are `rejected`. 0 removes the cap.
- * @return 0, FAAS_EINVAL (negative or non-finite usd), FAAS_ENOTSUP, FAAS_ENOMEM
- */
-FAAS_EXTERN int faas_billing_budget_set(faas_runtime *rt, const char *function, double usd);
 
 FAAS_END_DECLS
 

@@ -12,6 +12,17 @@
  * closes and frees them. faas_trigger_free() closes one earlier (its rules go
  * with it). Handles returned are borrowed until then. All functions here are
  * called on the loop thread.
+ *
+ * Constructors. Every faas_trigger_*_new() follows one rule:
+ *  - `out` may be NULL: the trigger is created all the same and owned by the
+ *    runtime (find it with faas_trigger_lookup()); otherwise it receives a
+ *    borrowed handle, or NULL on failure.
+ *  - `opts` NULL means the defaults (the _INIT macro) where the defaults
+ *    describe a working trigger: HTTP (127.0.0.1, a free port). A timer
+ *    (needs interval_ms or cron) and a file trigger (needs path) have none:
+ *    NULL opts is FAAS_EINVAL, with a message saying what is missing.
+ *  - A NULL `rt` is FAAS_EINVAL, its message in faas_runtime_last_error(NULL);
+ *    every other failure's message is in faas_runtime_last_error(rt).
  */
 #ifndef FAAS_TRIGGER_H
 #define FAAS_TRIGGER_H
@@ -145,8 +156,17 @@ typedef struct faas_http_options {
 		FAAS_HTTP_DEFAULT_IDLE_TIMEOUT_MS, true, NULL                  \
 	}
 
-/** Counters of a trigger. */
+/** The version of faas_trigger_stats. */
+#define FAAS_TRIGGER_STATS_VERSION 1
+
+/**
+ * Counters of a trigger. faas_trigger_stats_get() writes the whole struct,
+ * version included: the caller need not set anything. Later versions add
+ * fields by taking slots of `reserved`, so the size stays the same; `version`
+ * says which fields the linked library filled.
+ */
 typedef struct faas_trigger_stats {
+	unsigned int version; /**< FAAS_TRIGGER_STATS_VERSION of the library that wrote it */
 	uint64_t fired;    /**< events the source produced (ticks, file batches, requests) */
 	uint64_t invoked;  /**< invocations started or attempted through rules */
 	uint64_t skipped;  /**< timer ticks skipped because the previous run was going;
@@ -154,6 +174,7 @@ typedef struct faas_trigger_stats {
 	uint64_t dropped;  /**< file changes dropped past queue_max or by a kernel
 				queue overflow */
 	uint64_t errors;   /**< invocations refused synchronously (no such function, ...) */
+	uint64_t reserved[8]; /**< zero; later versions use it */
 } faas_trigger_stats;
 
 FAAS_BEGIN_DECLS
@@ -172,9 +193,11 @@ FAAS_EXTERN int faas_http_options_init(faas_http_options *opts, unsigned int ver
 
 /**
  * Create a timer trigger. It starts at once.
+ * @param out receives a borrowed handle, or NULL (see "Constructors" above)
  * @param name unique among the runtime's triggers ([A-Za-z0-9_.-], 1..128); copied
- * @return 0; FAAS_EINVAL (bad option or cron expression: the message names
- *         the field); FAAS_EEXIST; FAAS_ESTOPPED; FAAS_ENOMEM
+ * @param opts required (NULL is FAAS_EINVAL); its strings are copied
+ * @return 0; FAAS_EINVAL (bad or NULL option, bad cron expression: the message
+ *         names the field); FAAS_EEXIST; FAAS_ESTOPPED; FAAS_ENOMEM
  */
 FAAS_EXTERN int faas_trigger_timer_new(faas_trigger **out, faas_runtime *rt, const char *name,
 				       const faas_timer_options *opts);
@@ -182,15 +205,21 @@ FAAS_EXTERN int faas_trigger_timer_new(faas_trigger **out, faas_runtime *rt, con
 /**
  * Create a file trigger watching opts->path. The path need not exist yet: the
  * watch arms when it appears.
- * @return 0; FAAS_EINVAL; FAAS_EEXIST; FAAS_ESYSTEM (inotify failed); FAAS_ENOMEM
+ * @param out receives a borrowed handle, or NULL (see "Constructors" above)
+ * @param opts required (NULL is FAAS_EINVAL); its strings are copied
+ * @return 0; FAAS_EINVAL (bad or NULL option: the message names the field);
+ *         FAAS_EEXIST; FAAS_ESTOPPED; FAAS_ESYSTEM (inotify failed); FAAS_ENOMEM
  */
 FAAS_EXTERN int faas_trigger_file_new(faas_trigger **out, faas_runtime *rt, const char *name,
 				      const faas_file_options *opts);
 
 /**
  * Create an HTTP trigger listening on opts->host:opts->port.
- * @return 0; FAAS_EINVAL; FAAS_EEXIST; FAAS_ESYSTEM (bind/listen failed: the
- *         message has the reason); FAAS_ENOMEM
+ * @param out receives a borrowed handle, or NULL (see "Constructors" above)
+ * @param opts NULL means FAAS_HTTP_OPTIONS_INIT (127.0.0.1, a free port);
+ *        its strings are copied
+ * @return 0; FAAS_EINVAL; FAAS_EEXIST; FAAS_ESTOPPED; FAAS_ESYSTEM
+ *         (bind/listen failed: the message has the reason); FAAS_ENOMEM
  */
 FAAS_EXTERN int faas_trigger_http_new(faas_trigger **out, faas_runtime *rt, const char *name,
 				      const faas_http_options *opts);
@@ -216,7 +245,12 @@ FAAS_EXTERN int faas_trigger_foreach(faas_runtime *rt,
 				     int (*visit)(faas_trigger *trigger, void *userdata),
 				     void *userdata);
 
-/** Read a trigger's counters. @return 0 or FAAS_EINVAL */
+/**
+ * Read a trigger's counters.
+ * @param out written whole (version = FAAS_TRIGGER_STATS_VERSION, reserved
+ *        zero); its input contents are ignored
+ * @return 0 or FAAS_EINVAL
+ */
 FAAS_EXTERN int faas_trigger_stats_get(faas_trigger_stats *out, const faas_trigger *trigger);
 
 /**

@@ -244,6 +244,8 @@ int faas_fn_stats_get(faas_fn_stats *out, const faas_fn *fn)
 	if (!out || !fn)
 		return FAAS_EINVAL;
 	*out = fn->stats;
+	out->version = FAAS_FN_STATS_VERSION;
+	memset(out->reserved, 0, sizeof(out->reserved));
 	out->in_flight = fn->in_flight;
 	return 0;
 }

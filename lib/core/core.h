@@ -130,6 +130,14 @@ struct faas_runtime {
 
 	/* runtime: keeps the loop alive while faas_runtime_run waits */
 	uv_async_t keepalive;
+	/* runtime: faas_runtime_close. on_stopped is set by runtime/ and called
+	 * by invoke/ when stopped turns true, so invoke/ never calls upward. */
+	void (*on_stopped)(faas_runtime *rt);
+	void (*on_closed)(faas_runtime *rt, void *userdata); /* pending until run */
+	void *closed_userdata;
+	faas__deferred closed_deferred;
+	bool closing;                /* faas_runtime_close was accepted */
+	bool in_free;                /* inside faas_runtime_free: a nested call is a no-op */
 };
 
 #endif /* FAAS_LIB_CORE_CORE_H */

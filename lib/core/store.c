@@ -73,8 +73,21 @@ int faas_activation_list(const faas_activation **out, size_t max, faas_runtime *
 	for (size_t i = 0; i < rt->store.count && n < max && n < INT_MAX; i++) {
 		faas_activation *act = store_at(&rt->store, i);
 
+		/* References, not borrowed pointers: the caller may keep them past
+		 * the next completion, which can evict them from the ring. */
 		if (!function || strcmp(act->function, function) == 0)
-			out[n++] = act;
+			out[n++] = faas_activation_dup(act);
 	}
 	return (int)n;
+}
+
+void faas_activation_list_free(const faas_activation **list, size_t n)
+{
+	if (!list)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		/* The list holds references typed const for the getters' sake. */
+		faas_activation_free((faas_activation *)list[i]);
+		list[i] = NULL;
+	}
 }

@@ -310,9 +310,8 @@ int faas_trigger_http_new(faas_trigger **out, faas_runtime *rt, const char *name
 
 	if (out)
 		*out = NULL;
-	if (!out || !rt)
-		return faas__fail(rt, FAAS_EINVAL, "faas_trigger_http_new: %s is NULL",
-		                  out ? "rt" : "out");
+	if (!rt)
+		return faas__fail(NULL, FAAS_EINVAL, "faas_trigger_http_new: rt is NULL");
 	if (!opts)
 		opts = &defaults;
 	rc = check_options(rt, name ? name : "(null)", opts);
@@ -330,7 +329,8 @@ int faas_trigger_http_new(faas_trigger **out, faas_runtime *rt, const char *name
 		faas__trigger_abort(&h->base);
 		return rc;
 	}
-	*out = &h->base;
+	if (out)
+		*out = &h->base;
 	return 0;
 }
 

@@ -174,6 +174,7 @@ static void list_activations(faas__http_exchange *x, faas_runtime *rt, const cha
 			arr = NULL;
 		}
 	}
+	faas_activation_list_free(acts, n > 0 ? (size_t)n : 0);
 	free(acts);
 	if (!arr) {
 		cJSON_Delete(body);

@@ -133,17 +133,16 @@ int faas_billing_totals_get(faas_billing_totals *out, faas_runtime *rt, const ch
 	if (!out || !rt)
 		return FAAS_EINVAL;
 	memset(out, 0, sizeof(*out));
+	out->version = FAAS_BILLING_TOTALS_VERSION;
 	if (!faas__billing_is_default(rt->billing))
 		return faas__fail(rt, FAAS_ENOTSUP, "the runtime uses a host billing hook");
 	d = (default_hook *)rt->billing;
-	if (!function) {
-		*out = d->all;
-		return 0;
-	}
-	a = find_account(d, function, false);
-	if (!a)
+	a = function ? find_account(d, function, false) : NULL;
+	if (function && !a)
 		return faas__fail(rt, FAAS_ENOTFOUND, "%s: no billing record yet", function);
-	*out = a->totals;
+	*out = function ? a->totals : d->all;
+	out->version = FAAS_BILLING_TOTALS_VERSION;
+	memset(out->reserved, 0, sizeof(out->reserved));
 	return 0;
 }
 

@@ -301,6 +301,8 @@ void faas__drain_check(faas_runtime *rt)
 		return;
 	rt->stopped = true;
 	uv_timer_stop(&rt->drain_timer);
+	if (rt->on_stopped)
+		rt->on_stopped(rt);
 }
 
 static void on_drain_timeout(uv_timer_t *t)

@@ -27,7 +27,8 @@ int faas__invoke_init(faas_runtime *rt);
 void faas__invoke_close(faas_runtime *rt);
 
 /* Stop: arm the drain timer if calls are in flight; rt->stopped turns true
- * once the last one was delivered (faas__drain_check). */
+ * once the last one was delivered (faas__drain_check), which then calls
+ * rt->on_stopped if set. */
 void faas__drain_start(faas_runtime *rt);
 void faas__drain_check(faas_runtime *rt);
 /* Take every call in flight back from its executor and complete it

@@ -1,5 +1,6 @@
-/* The runtime: creation, the loop handles, run, stop/drain and free. The
- * options and their check are options.c's. */
+/* The runtime: creation, the loop handles, run, stop/drain, close and free.
+ * The options and their check are options.c's. */
+#include <stddef.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -33,6 +34,33 @@ static void release_memory(faas_runtime *rt)
 static void on_keepalive(uv_async_t *h)
 {
 	(void)h;
+}
+
+/* ---- close ---- */
+
+static void run_on_closed(faas_runtime *rt)
+{
+	void (*cb)(faas_runtime *rt, void *userdata) = rt->on_closed;
+
+	/* Cleared before the call: the callback may free the runtime, and a
+	 * free already under way must not call it a second time. */
+	rt->on_closed = NULL;
+	if (cb)
+		cb(rt, rt->closed_userdata);
+}
+
+static void on_closed_deferred(faas__deferred *d)
+{
+	run_on_closed((faas_runtime *)((char *)d - offsetof(faas_runtime, closed_deferred)));
+}
+
+/* invoke/ calls this once the last call of a stop was delivered. The close
+ * callback waits for a clean loop turn: it may free the runtime, which it
+ * could not do under the delivery that ended the drain. */
+static void on_stopped(faas_runtime *rt)
+{
+	if (rt->on_closed)
+		faas__defer(rt, &rt->closed_deferred, on_closed_deferred);
 }
 
 /* Every layer opens its own handles, counted in core's loop helpers. */
@@ -80,6 +108,7 @@ int faas_runtime_new(faas_runtime **out, const faas_runtime_options *opts)
 		rt->opts.threads = default_threads();
 	faas__alloc_hooks_install();
 	faas__idgen_init(&rt->ids);
+	rt->on_stopped = on_stopped;
 
 	if (opts->loop) {
 		rt->loop = opts->loop;
@@ -143,6 +172,13 @@ int faas_runtime_run(faas_runtime *rt)
 	return 0;
 }
 
+static void begin_stop(faas_runtime *rt)
+{
+	rt->stopping = true;
+	faas__triggers_stop(rt);
+	faas__drain_start(rt);
+}
+
 int faas_runtime_stop(faas_runtime *rt)
 {
 	if (!rt)
@@ -153,9 +189,34 @@ int faas_runtime_stop(faas_runtime *rt)
 			faas__cancel_all(rt);
 		return 0;
 	}
-	rt->stopping = true;
-	faas__triggers_stop(rt);
-	faas__drain_start(rt);
+	begin_stop(rt);
+	return 0;
+}
+
+int faas_runtime_close(faas_runtime *rt, void (*on_closed)(faas_runtime *rt, void *userdata),
+		       void *userdata)
+{
+	if (!rt)
+		return faas__fail(NULL, FAAS_EINVAL, "faas_runtime_close: rt is NULL");
+	if (!on_closed)
+		return faas__fail(rt, FAAS_EINVAL, "faas_runtime_close: on_closed is NULL");
+	/* The callback may free the runtime, and freeing runs an owned loop:
+	 * from inside that loop's callback it cannot. faas_runtime_run already
+	 * returns when draining is over. */
+	if (rt->owns_loop)
+		return faas__fail(rt, FAAS_EINVAL,
+				  "faas_runtime_close needs a host loop; with the runtime's own "
+				  "loop, faas_runtime_run returns once it is stopped");
+	if (rt->closing || rt->in_free)
+		return faas__fail(rt, FAAS_EBUSY, "the runtime is already %s",
+				  rt->in_free ? "being freed" : "closing");
+	rt->closing = true;
+	rt->on_closed = on_closed;
+	rt->closed_userdata = userdata;
+	if (rt->stopped)
+		faas__defer(rt, &rt->closed_deferred, on_closed_deferred);
+	else if (!rt->stopping)
+		begin_stop(rt); /* on_stopped queues the callback once drained */
 	return 0;
 }
 
@@ -166,8 +227,10 @@ bool faas_runtime_stopped(const faas_runtime *rt)
 
 void faas_runtime_free(faas_runtime *rt)
 {
-	if (!rt)
+	/* A close callback run from inside this free may call it again. */
+	if (!rt || rt->in_free)
 		return;
+	rt->in_free = true;
 	if (!rt->stopping) {
 		rt->stopping = true;
 		faas__triggers_stop(rt);
@@ -181,6 +244,9 @@ void faas_runtime_free(faas_runtime *rt)
 	faas__exec_shutdown(rt);
 	faas__defer_run(rt);
 	rt->stopped = true;
+	/* A close still waiting is answered here, after every call's callback:
+	 * exactly once, as if the drain had ended. */
+	run_on_closed(rt);
 	faas__triggers_close(rt);
 	faas__fn_unregister_all(rt);
 	release_memory(rt);

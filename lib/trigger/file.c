@@ -301,8 +301,10 @@ static const faas__trigger_ops file_ops = {
 
 static int check_options(faas_runtime *rt, const char *name, const faas_file_options *o)
 {
+	/* No default describes a file trigger: it needs a path. */
 	if (!o)
-		return faas__fail(rt, FAAS_EINVAL, "%s: options: NULL", name);
+		return faas__fail(rt, FAAS_EINVAL, "%s: options: NULL (a file trigger needs a path)",
+				  name);
 	if (o->version != FAAS_FILE_OPTIONS_VERSION)
 		return faas__fail(rt, FAAS_EINVAL, "%s: version: expected %d, got %u", name,
 				  FAAS_FILE_OPTIONS_VERSION, o->version);
@@ -341,7 +343,7 @@ int faas_trigger_file_new(faas_trigger **out, faas_runtime *rt, const char *name
 	if (out)
 		*out = NULL;
 	if (!rt)
-		return FAAS_EINVAL;
+		return faas__fail(NULL, FAAS_EINVAL, "faas_trigger_file_new: rt is NULL");
 	rc = check_options(rt, label, opts);
 	if (rc != 0)
 		return rc;

@@ -460,10 +460,12 @@ int faas_trigger_timer_new(faas_trigger **out, faas_runtime *rt, const char *nam
 
 	if (out)
 		*out = NULL;
-	if (!out || !rt)
-		return FAAS_EINVAL;
+	if (!rt)
+		return faas__fail(NULL, FAAS_EINVAL, "faas_trigger_timer_new: rt is NULL");
+	/* No default describes a timer: it needs a period or a schedule. */
 	if (!opts)
-		return faas__fail(rt, FAAS_EINVAL, "%s: timer options are NULL",
+		return faas__fail(rt, FAAS_EINVAL,
+				  "%s: timer options are NULL (a timer needs interval_ms or cron)",
 				  name ? name : "timer");
 	tt = calloc(1, sizeof(*tt));
 	if (!tt)
@@ -492,6 +494,7 @@ int faas_trigger_timer_new(faas_trigger **out, faas_runtime *rt, const char *nam
 	/* Built now, not on the first tick's latency; without memory, the fire
 	 * tries again. */
 	prepare_event(tt, tt->kind == FAAS_TIMER_CRON ? tt->cron_at : tick_time(tt, 1));
-	*out = &tt->base;
+	if (out)
+		*out = &tt->base;
 	return 0;
 }

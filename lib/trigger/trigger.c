@@ -167,6 +167,8 @@ int faas_trigger_stats_get(faas_trigger_stats *out, const faas_trigger *trigger)
 	if (!out || !trigger)
 		return FAAS_EINVAL;
 	*out = trigger->stats;
+	out->version = FAAS_TRIGGER_STATS_VERSION;
+	memset(out->reserved, 0, sizeof(out->reserved));
 	return 0;
 }
 

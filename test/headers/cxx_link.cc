@@ -22,6 +22,9 @@ int main()
 	faas_runtime_options o;
 	faas_fn_options fo;
 	faas_activation *act = nullptr;
+	faas_billing_totals totals;
+	const faas_activation *list[2] = {nullptr, nullptr};
+	int n = 0;
 	int rc = 0;
 
 	if (std::strcmp(faas_err_name(FAAS_EINVAL), "FAAS_EINVAL") != 0)
@@ -39,6 +42,12 @@ int main()
 	else if (faas_activation_status(act) != FAAS_STATUS_SUCCESS ||
 		 !cJSON_IsTrue(faas_activation_result(act)))
 		rc = 5;
+	else if (faas_billing_totals_get(&totals, rt, "cxx") != 0 ||
+		 totals.version != FAAS_BILLING_TOTALS_VERSION || totals.requests != 1)
+		rc = 6; /* faas/billing.h */
+	else if ((n = faas_activation_list(list, 2, rt, nullptr)) != 1)
+		rc = 7;
+	faas_activation_list_free(list, n > 0 ? static_cast<size_t>(n) : 0);
 	faas_activation_free(act);
 	faas_runtime_free(rt);
 	std::printf("%s\n", rc == 0 ? "ok" : "failed");

@@ -20,7 +20,9 @@
 
 typedef struct faas_billing_hook faas_billing_hook;
 
-/** A billing hook: a versioned table of function pointers. */
+/** A billing hook: a versioned table of function pointers. Start from
+ *  FAAS_BILLING_HOOK_INIT or faas_billing_hook_init(), then fill the
+ *  functions. */
 struct faas_billing_hook {
 	/** FAAS_BILLING_HOOK_VERSION. */
 	unsigned int version;
@@ -39,5 +41,20 @@ struct faas_billing_hook {
 	 *  runtime created itself. May be NULL. */
 	void (*free)(faas_billing_hook *self);
 };
+
+/** A table with the current version and every function NULL. */
+#define FAAS_BILLING_HOOK_INIT {FAAS_BILLING_HOOK_VERSION, NULL, NULL, NULL}
+
+FAAS_BEGIN_DECLS
+
+/**
+ * Fill hook with the current version and every function NULL (the same bytes
+ * as FAAS_BILLING_HOOK_INIT). The table stays the caller's.
+ * @param version FAAS_BILLING_HOOK_VERSION
+ * @return 0 or FAAS_EINVAL (NULL hook or unknown version). Any thread.
+ */
+FAAS_EXTERN int faas_billing_hook_init(faas_billing_hook *hook, unsigned int version);
+
+FAAS_END_DECLS
 
 #endif /* FAAS_SYS_BILLING_H */

@@ -17,7 +17,8 @@
 
 typedef struct faas_log_sink faas_log_sink;
 
-/** A log sink: a versioned table of function pointers. */
+/** A log sink: a versioned table of function pointers. Start from
+ *  FAAS_LOG_SINK_INIT or faas_log_sink_init(), then fill write. */
 struct faas_log_sink {
 	/** FAAS_LOG_SINK_VERSION. */
 	unsigned int version;
@@ -29,7 +30,18 @@ struct faas_log_sink {
 		      const char *function, const char *line, size_t len);
 };
 
+/** A table with the current version and write NULL. */
+#define FAAS_LOG_SINK_INIT {FAAS_LOG_SINK_VERSION, NULL}
+
 FAAS_BEGIN_DECLS
+
+/**
+ * Fill sink with the current version and write NULL (the same bytes as
+ * FAAS_LOG_SINK_INIT). The table stays the caller's.
+ * @param version FAAS_LOG_SINK_VERSION
+ * @return 0 or FAAS_EINVAL (NULL sink or unknown version). Any thread.
+ */
+FAAS_EXTERN int faas_log_sink_init(faas_log_sink *sink, unsigned int version);
 
 /**
  * A sink that writes each line, newline-terminated, to standard error.

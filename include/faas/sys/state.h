@@ -41,7 +41,9 @@
 
 typedef struct faas_state_backend faas_state_backend;
 
-/** A state backend: a versioned table of function pointers. */
+/** A state backend: a versioned table of function pointers. Start from
+ *  FAAS_STATE_BACKEND_INIT or faas_state_backend_init(), then fill the
+ *  functions. */
 struct faas_state_backend {
 	/** FAAS_STATE_BACKEND_VERSION. */
 	unsigned int version;
@@ -86,7 +88,18 @@ struct faas_state_backend {
 	void (*free)(faas_state_backend *self);
 };
 
+/** A table with the current version and every function NULL. */
+#define FAAS_STATE_BACKEND_INIT {FAAS_STATE_BACKEND_VERSION, NULL, NULL, NULL, NULL, NULL}
+
 FAAS_BEGIN_DECLS
+
+/**
+ * Fill backend with the current version and every function NULL (the same
+ * bytes as FAAS_STATE_BACKEND_INIT). The table stays the caller's.
+ * @param version FAAS_STATE_BACKEND_VERSION
+ * @return 0 or FAAS_EINVAL (NULL backend or unknown version). Any thread.
+ */
+FAAS_EXTERN int faas_state_backend_init(faas_state_backend *backend, unsigned int version);
 
 /**
  * Create the default in-memory backend (a mutex-protected hash table).
