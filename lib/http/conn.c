@@ -1,8 +1,10 @@
-/* A connection's lifetime: accepting it, its queue of exchanges, reading
- * and feeding its request parser, pausing when too many requests wait, the
- * header, body and idle timeouts, the answers the server makes by itself
- * (400, 408, 413, 417, 431, 503), lingering after a closing answer, and
- * closing. Also connections without a socket, fed by hand (fuzzing). */
+/* A connection's reading, above respond.c: accepting it, reading and
+ * feeding its request parser, dispatching requests, pausing when too many
+ * requests wait and resuming, the header, body and idle timeouts, the
+ * answers the server makes by itself (400, 408, 413, 417, 431, 503), and
+ * lingering after a closing answer. Also connections without a socket, fed
+ * by hand (fuzzing). Its references, exchange queue and closing are
+ * conn_life.c's. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,115 +14,13 @@
 static void conn_error(faas__http_conn *c, int status, const char *why);
 static void conn_timer_update(faas__http_conn *c);
 
-uint64_t faas__http_conn_now(const faas__http_conn *c)
-{
-	return c->detached ? 0 : uv_now(c->srv->loop);
-}
-
-/* ---- exchanges ---- */
-
-static void exchange_free(faas__http_exchange *x)
-{
-	faas__http_message_free(&x->msg);
-	free(x->out);
-	free(x);
-}
-
-void faas__http_conn_unref(faas__http_conn *c)
-{
-	faas__http_server *srv;
-
-	if (--c->refs > 0)
-		return;
-	srv = c->srv;
-	while (c->spare) {
-		faas__http_exchange *x = c->spare;
-
-		c->spare = x->next;
-		exchange_free(x);
-	}
-	free(c->left);
-	free(c);
-	faas__http_server_unref(srv);
-}
-
-static faas__http_exchange *exchange_new(faas__http_conn *c)
-{
-	faas__http_exchange *x = c->spare;
-
-	if (x) {
-		c->spare = x->next;
-		c->nspare--;
-	} else {
-		x = calloc(1, sizeof(*x));
-		if (!x)
-			return NULL;
-	}
-	x->c = c;
-	x->next = NULL;
-	x->state = X_PARSING;
-	faas__http_message_reset(&x->msg);
-	x->out_len = 0;
-	x->abort = NULL;
-	if (c->qtail)
-		c->qtail->next = x;
-	else
-		c->qhead = x;
-	c->qtail = x;
-	c->nx++;
-	c->refs++;
-	return x;
-}
-
-void faas__http_queue_remove(faas__http_conn *c, faas__http_exchange *x)
-{
-	faas__http_exchange *prev = NULL;
-
-	for (faas__http_exchange *q = c->qhead; q; prev = q, q = q->next) {
-		if (q != x)
-			continue;
-		if (prev)
-			prev->next = x->next;
-		else
-			c->qhead = x->next;
-		if (c->qtail == x)
-			c->qtail = prev;
-		x->next = NULL;
-		return;
-	}
-}
-
-void faas__http_exchange_release(faas__http_exchange *x)
-{
-	faas__http_conn *c = x->c;
-
-	c->nx--;
-	x->abort = NULL;
-	if (c->nspare < FAAS__HTTP_SPARE && !c->closing) {
-		/* One large request must not pin its buffers for the
-		 * connection's life. */
-		faas__http_message_trim(&x->msg);
-		if (x->out_cap > FAAS__HTTP_KEEP_BUF) {
-			free(x->out);
-			x->out = NULL;
-			x->out_cap = 0;
-		}
-		x->next = c->spare;
-		c->spare = x;
-		c->nspare++;
-	} else {
-		exchange_free(x);
-	}
-	faas__http_conn_unref(c);
-}
-
 /* ---- the request parser's callbacks ---- */
 
 static faas__http_message *conn_begin(void *arg)
 {
 	faas__http_conn *c = arg;
 
-	c->cur = exchange_new(c);
+	c->cur = faas__http_exchange_new(c);
 	return c->cur ? &c->cur->msg : NULL;
 }
 
@@ -286,7 +186,7 @@ static void conn_read_start(faas__http_conn *c)
 		faas__http_conn_close_now(c);
 }
 
-void faas__http_conn_resume(faas__http_conn *c)
+static void conn_resume(faas__http_conn *c)
 {
 	if (c->closing || c->lingering)
 		return;
@@ -353,64 +253,7 @@ static void conn_timer_update(faas__http_conn *c)
 	uv_timer_start(&c->timer, on_timer, due > now ? due - now : 0, 0);
 }
 
-/* ---- closing ---- */
-
-static void on_conn_handle_closed(uv_handle_t *h)
-{
-	faas__http_conn *c = h->data;
-
-	if (--c->handles_open > 0)
-		return;
-	faas__http_server_handle_closed(c->srv);
-	faas__http_conn_unref(c);
-}
-
-static void conn_unlink(faas__http_conn *c)
-{
-	faas__http_server *srv = c->srv;
-
-	if (c->prev)
-		c->prev->next = c->next;
-	else if (srv->conns == c)
-		srv->conns = c->next;
-	if (c->next)
-		c->next->prev = c->prev;
-	c->prev = c->next = NULL;
-	srv->nconns--;
-}
-
-/* Invocations waiting for an answer are cancelled; their answers will go
- * nowhere. */
-void faas__http_conn_close_now(faas__http_conn *c)
-{
-	faas__http_exchange *x, *next;
-
-	if (c->closing)
-		return;
-	c->closing = true;
-	c->reading = false;
-	free(c->left);
-	c->left = NULL;
-	c->left_len = c->left_off = 0;
-	c->cur = NULL;
-	conn_unlink(c);
-	for (x = c->qhead; x; x = next) {
-		next = x->next;
-		if (x->state == X_WAITING) {
-			if (x->abort)
-				x->abort(x->abort_arg);
-			continue;
-		}
-		faas__http_queue_remove(c, x);
-		faas__http_exchange_release(x);
-	}
-	if (c->detached) {
-		faas__http_conn_unref(c);
-		return;
-	}
-	uv_close((uv_handle_t *)&c->tcp, on_conn_handle_closed);
-	uv_close((uv_handle_t *)&c->timer, on_conn_handle_closed);
-}
+/* ---- lingering ---- */
 
 static void on_shutdown(uv_shutdown_t *req, int status)
 {
@@ -423,7 +266,7 @@ static void on_shutdown(uv_shutdown_t *req, int status)
 /* Send FIN, then read and drop what the client still sends for a while, so
  * that closing does not reset the connection under an answer the client
  * has not read yet. */
-void faas__http_conn_linger(faas__http_conn *c)
+static void conn_linger(faas__http_conn *c)
 {
 	if (c->closing || c->lingering)
 		return;
@@ -445,6 +288,12 @@ void faas__http_conn_linger(faas__http_conn *c)
 	c->timer_due = 0;
 	uv_timer_start(&c->timer, on_timer, FAAS__HTTP_LINGER_MS, 0);
 }
+
+/* What respond.c, below this file, has a connection do once an answer
+ * left. */
+static const faas__http_conn_ops conn_ops = {conn_resume, conn_linger};
+
+/* ---- the answers the server makes by itself ---- */
 
 static const char *error_text(int status, const char *why, char *msg, size_t size)
 {
@@ -475,7 +324,7 @@ static void conn_error(faas__http_conn *c, int status, const char *why)
 	if (c->stop_parsing || c->closing)
 		return;
 	c->stop_parsing = true;
-	x = c->cur ? c->cur : exchange_new(c);
+	x = c->cur ? c->cur : faas__http_exchange_new(c);
 	c->cur = NULL;
 	if (!x) {
 		faas__http_conn_close_now(c);
@@ -494,6 +343,7 @@ static void conn_error(faas__http_conn *c, int status, const char *why)
 static void conn_init(faas__http_conn *c, faas__http_server *srv)
 {
 	c->srv = srv;
+	c->ops = &conn_ops;
 	c->refs = 1;
 	faas__http_reader_init(&c->reader, srv->opts.max_header_bytes, &reader_cbs, c, c->client_ip,
 	                       c->client_loopback);

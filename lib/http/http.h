@@ -1,7 +1,8 @@
 /*
- * libfaas — the exchange interface: between the HTTP server (listener.c,
- * conn.c, request_parser.c, respond.c) and whatever answers its requests
- * (the server's owner, through the dispatch callback of http_server.h).
+ * libfaas — the exchange interface: between the HTTP server (the files of
+ * lib/http/, in the order server_internal.h gives) and whatever answers its
+ * requests (the server's owner, through the dispatch callback of
+ * http_server.h).
  *
  * One exchange is one request awaiting its response. The server owns it; it
  * stays valid until faas__http_respond() is called for it, exactly once, even

@@ -83,7 +83,7 @@ void faas__http_strict_body(faas__http_strict *s, bool chunked, uint64_t length,
 int faas__http_strict_head(const faas__http_header *h, size_t n, int major, int minor,
                            bool *chunked, uint64_t *length, const char **why);
 
-/* ---- the server (listener.c, conn.c, respond.c) ---- */
+/* ---- the server (server.c, conn_life.c, respond.c, conn.c, listener.c) ---- */
 
 typedef struct faas__http_server faas__http_server;
 typedef struct faas__http_conn faas__http_conn;

@@ -1,62 +1,13 @@
-/* The server (http_server.h): its memory and references, binding and
- * listening, accepting clients up to the connection cap, and stopping,
- * closing and letting go. */
+/* The server's listener, at the top of the server's files: binding and
+ * listening, accepting clients up to the connection cap (each accepted one
+ * goes to conn.c), and closing the listener and every connection. The
+ * server's memory and state are server.c's. */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "server_internal.h"
-
-/* ---- references ---- */
-
-static void server_free(faas__http_server *srv)
-{
-	free((char *)srv->opts.host);
-	free(srv->rbuf);
-	free(srv);
-}
-
-void faas__http_server_unref(faas__http_server *srv)
-{
-	if (--srv->refs == 0)
-		server_free(srv);
-}
-
-static void report_closed(faas__http_server *srv)
-{
-	srv->closed_reported = true;
-	if (srv->cbs.closed)
-		srv->cbs.closed(srv->arg);
-}
-
-void faas__http_server_handle_closed(faas__http_server *srv)
-{
-	srv->open_handles--;
-	if (srv->closing && srv->open_handles == 0 && !srv->closed_reported)
-		report_closed(srv);
-}
-
-static faas__http_server *server_alloc(const faas__http_server_options *opts,
-                                       const faas__http_server_cbs *cbs, void *arg)
-{
-	faas__http_server *srv = calloc(1, sizeof(*srv));
-
-	if (!srv)
-		return NULL;
-	srv->opts = *opts;
-	srv->opts.host = NULL;
-	srv->rbuf = malloc(FAAS__HTTP_READ_BUF);
-	if (!srv->rbuf || (opts->host && !(srv->opts.host = faas__strdup(opts->host)))) {
-		server_free(srv);
-		return NULL;
-	}
-	srv->cbs = *cbs;
-	srv->arg = arg;
-	srv->refs = 1;
-	srv->date_sec = (time_t)-1;
-	return srv;
-}
 
 /* ---- accepting ---- */
 
@@ -152,10 +103,10 @@ int faas__http_server_new(faas__http_server **out, uv_loop_t *loop,
 		snprintf(err, err_size, "host: %s is not an IPv4 or IPv6 address", host);
 		return FAAS_EINVAL;
 	}
-	srv = server_alloc(opts, cbs, arg);
+	srv = faas__http_server_alloc(opts, cbs, arg);
 	if (!srv || !(srv->listener = malloc(sizeof(*srv->listener)))) {
 		if (srv)
-			server_free(srv);
+			faas__http_server_free(srv);
 		snprintf(err, err_size, "out of memory");
 		return FAAS_ENOMEM;
 	}
@@ -163,7 +114,7 @@ int faas__http_server_new(faas__http_server **out, uv_loop_t *loop,
 	rc = uv_tcp_init(loop, srv->listener);
 	if (rc != 0) {
 		free(srv->listener);
-		server_free(srv);
+		faas__http_server_free(srv);
 		snprintf(err, err_size, "uv_tcp_init: %s", uv_strerror(rc));
 		return FAAS_ESYSTEM;
 	}
@@ -173,7 +124,7 @@ int faas__http_server_new(faas__http_server **out, uv_loop_t *loop,
 		 * nothing else: the server can go now. */
 		uv_close((uv_handle_t *)srv->listener, on_listener_closed);
 		srv->listener = NULL;
-		server_free(srv);
+		faas__http_server_free(srv);
 		return FAAS_ESYSTEM;
 	}
 	ignore_sigpipe();
@@ -184,29 +135,7 @@ int faas__http_server_new(faas__http_server **out, uv_loop_t *loop,
 	return 0;
 }
 
-int faas__http_server_new_detached(faas__http_server **out, const faas__http_server_options *opts,
-                                   const faas__http_server_cbs *cbs, void *arg)
-{
-	*out = server_alloc(opts, cbs, arg);
-	return *out ? 0 : FAAS_ENOMEM;
-}
-
-uint16_t faas__http_server_port(const faas__http_server *srv)
-{
-	return srv ? srv->port : 0;
-}
-
-/* ---- stopping and closing ---- */
-
-void faas__http_server_stop(faas__http_server *srv)
-{
-	srv->stopping = true;
-}
-
-bool faas__http_server_stopping(const faas__http_server *srv)
-{
-	return srv->stopping;
-}
+/* ---- closing ---- */
 
 void faas__http_server_close(faas__http_server *srv)
 {
@@ -222,14 +151,5 @@ void faas__http_server_close(faas__http_server *srv)
 		faas__http_conn_close_now(srv->conns);
 	/* Nothing to wait for (a detached server): report at once. */
 	if (srv->open_handles == 0 && !srv->closed_reported)
-		report_closed(srv);
-}
-
-void faas__http_server_release(faas__http_server *srv)
-{
-	if (!srv)
-		return;
-	memset(&srv->cbs, 0, sizeof(srv->cbs));
-	srv->arg = NULL;
-	faas__http_server_unref(srv);
+		faas__http_server_report_closed(srv);
 }

@@ -1,6 +1,8 @@
-/* Answers (http.h): the exchange accessors, the status line and headers,
- * the Date header cached per second, "100 Continue", and writing answers
- * in request order (pipelining) however late or early each is made. */
+/* Answers (http.h), above conn_life.c and below conn.c: the exchange
+ * accessors, the status line and headers, the Date header cached per
+ * second, "100 Continue", and writing answers in request order
+ * (pipelining) however late or early each is made. Reading on or lingering
+ * once an answer left goes through the connection's ops (conn.c's). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -73,7 +75,7 @@ static void answer_sent(faas__http_conn *c, faas__http_exchange *x, int status)
 	} else if (!c->closing) {
 		c->last_active_ms = faas__http_conn_now(c);
 		if (!keep)
-			faas__http_conn_linger(c);
+			c->ops->linger(c);
 	}
 }
 
@@ -83,7 +85,7 @@ void faas__http_write_done(faas__http_exchange *x, int status)
 
 	c->refs++;
 	answer_sent(c, x, status);
-	faas__http_conn_resume(c);
+	c->ops->resume(c);
 	faas__http_conn_unref(c);
 }
 
@@ -150,7 +152,7 @@ static void flush(faas__http_conn *c)
 		faas__http_send_continue(c, x);
 	/* Inside conn_process the loop there reads on by itself. */
 	if (sent && !c->in_process)
-		faas__http_conn_resume(c);
+		c->ops->resume(c);
 	faas__http_conn_unref(c);
 }
 

@@ -1,8 +1,16 @@
 /*
  * libfaas — what the server's own files share: the exchange, connection and
- * server records, and the calls between connections (conn.c), answers
- * (respond.c) and the listener (listener.c). Nothing outside lib/http/
- * includes this.
+ * server records, and the calls between those files. Nothing outside
+ * lib/http/ includes this.
+ *
+ * Order. Each file calls only the files below it, bottom to top: server.c
+ * (the server's memory, references and open handles), conn_life.c (a
+ * connection's references, its exchange queue, closing at once),
+ * respond.c (answers, written in request order), conn.c (reading and
+ * parsing, timeouts, the server's own answers, lingering) and listener.c
+ * (binding, accepting, closing). Where a lower file must have a higher one
+ * act, to read on or linger once an answer left, it calls through the
+ * connection's ops, which conn.c sets when it creates the connection.
  *
  * Memory. Each connection parses into exchanges: one per request, holding
  * the parsed message (request_parser.h) and, once answered, the response
@@ -44,11 +52,20 @@ struct faas__http_exchange {
 	uv_write_t wr;
 };
 
+/* What conn.c does for the files below it, through each connection. */
+typedef struct faas__http_conn_ops {
+	/* Reading may go on: fewer requests wait, or an answer was written. */
+	void (*resume)(faas__http_conn *c);
+	/* The last answer is written: send FIN, linger, close. */
+	void (*linger)(faas__http_conn *c);
+} faas__http_conn_ops;
+
 struct faas__http_conn {
 	uv_tcp_t tcp;
 	uv_timer_t timer;
 	faas__http_server *srv;
-	unsigned int refs; /* handles (until closed) + exchanges + requests */
+	const faas__http_conn_ops *ops; /* conn.c's, set at creation */
+	unsigned int refs;              /* handles (until closed) + exchanges + requests */
 	unsigned int handles_open;
 	faas__http_reader reader;
 	faas__http_exchange *cur; /* being parsed; also in the queue */
@@ -89,25 +106,28 @@ struct faas__http_server {
 	char date[40];
 };
 
-/* ---- listener.c ---- */
+/* ---- server.c ---- */
 
+faas__http_server *faas__http_server_alloc(const faas__http_server_options *opts,
+                                           const faas__http_server_cbs *cbs, void *arg);
+/* Free at once, whatever the references (a server that never started). */
+void faas__http_server_free(faas__http_server *srv);
 void faas__http_server_unref(faas__http_server *srv);
 /* A handle of the server closed: report closed after the last one. */
 void faas__http_server_handle_closed(faas__http_server *srv);
+/* Run the owner's closed callback (once: it sets closed_reported). */
+void faas__http_server_report_closed(faas__http_server *srv);
 
-/* ---- conn.c ---- */
+/* ---- conn_life.c ---- */
 
-/* Accept a client from the listener (the caller checked the caps). */
-void faas__http_conn_accept(faas__http_server *srv, uv_stream_t *listener);
 /* Close at once: the client is gone, or must go. */
 void faas__http_conn_close_now(faas__http_conn *c);
-/* The last answer is written: send FIN, linger, close. */
-void faas__http_conn_linger(faas__http_conn *c);
-/* Reading may go on: fewer requests wait, or an answer was written. */
-void faas__http_conn_resume(faas__http_conn *c);
 void faas__http_conn_unref(faas__http_conn *c);
 /* The loop's time in ms; 0 on a detached connection. */
 uint64_t faas__http_conn_now(const faas__http_conn *c);
+/* A new exchange at the end of the queue (a spare if there is one), or
+ * NULL without memory. */
+faas__http_exchange *faas__http_exchange_new(faas__http_conn *c);
 void faas__http_queue_remove(faas__http_conn *c, faas__http_exchange *x);
 /* The exchange is out of every list: give it back. */
 void faas__http_exchange_release(faas__http_exchange *x);
@@ -118,5 +138,10 @@ void faas__http_exchange_release(faas__http_exchange *x);
 void faas__http_send_continue(faas__http_conn *c, faas__http_exchange *x);
 /* An answer's write finished (status < 0: failed); reading may resume. */
 void faas__http_write_done(faas__http_exchange *x, int status);
+
+/* ---- conn.c ---- */
+
+/* Accept a client from the listener (the caller checked the caps). */
+void faas__http_conn_accept(faas__http_server *srv, uv_stream_t *listener);
 
 #endif /* FAAS_HTTP_SERVER_INTERNAL_H */
