@@ -31,6 +31,7 @@
 #include <unistd.h>
 
 #include "process_internal.h"
+#include "sig.h"
 
 #ifndef FAAS__WORKER_BUILD_PATH
 #define FAAS__WORKER_BUILD_PATH ""
@@ -130,23 +131,6 @@ static const faas__proc_pool_ops pool_ops = {
 	.worker_freed = pool_maybe_free,
 };
 
-/* A worker that dies while the host writes to its channel makes write(2)
- * raise SIGPIPE, whose default action would kill the host: exactly what
- * process isolation must prevent. libuv leaves it to the application; a host
- * that chose a handler of its own keeps it (the HTTP server does the same). */
-static void ignore_sigpipe(void)
-{
-	struct sigaction sa;
-
-	if (sigaction(SIGPIPE, NULL, &sa) == 0 && sa.sa_handler == SIG_DFL &&
-	    !(sa.sa_flags & SA_SIGINFO)) {
-		memset(&sa, 0, sizeof(sa));
-		sa.sa_handler = SIG_IGN;
-		sigemptyset(&sa.sa_mask);
-		sigaction(SIGPIPE, &sa, NULL);
-	}
-}
-
 int faas__proc_pool_new(faas__proc_pool **out, faas_runtime *rt, faas_fn *fn,
                         const faas_fn_options *o)
 {
@@ -157,7 +141,7 @@ int faas__proc_pool_new(faas__proc_pool **out, faas_runtime *rt, faas_fn *fn,
 
 	if (!pool)
 		return faas__fail(rt, FAAS_ENOMEM, "%s: out of memory", fn->name);
-	ignore_sigpipe();
+	faas__ignore_sigpipe(); /* a peer gone must not kill the host */
 	pool->ops = &pool_ops;
 	pool->rt = rt;
 	pool->fn = fn;

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "server_internal.h"
+#include "sig.h"
 
 /* ---- accepting ---- */
 
@@ -46,23 +47,6 @@ static void on_listener_closed(uv_handle_t *h)
 	if (srv) {
 		faas__http_server_handle_closed(srv);
 		faas__http_server_unref(srv);
-	}
-}
-
-/* A client that goes away while its answer is written makes write(2) raise
- * SIGPIPE, whose default action kills the process: a server cannot allow
- * that. libuv leaves it to the application; a host that chose a handler of
- * its own keeps it. */
-static void ignore_sigpipe(void)
-{
-	struct sigaction sa;
-
-	if (sigaction(SIGPIPE, NULL, &sa) == 0 && sa.sa_handler == SIG_DFL &&
-	    !(sa.sa_flags & SA_SIGINFO)) {
-		memset(&sa, 0, sizeof(sa));
-		sa.sa_handler = SIG_IGN;
-		sigemptyset(&sa.sa_mask);
-		sigaction(SIGPIPE, &sa, NULL);
 	}
 }
 
@@ -127,7 +111,7 @@ int faas__http_server_new(faas__http_server **out, uv_loop_t *loop,
 		faas__http_server_free(srv);
 		return FAAS_ESYSTEM;
 	}
-	ignore_sigpipe();
+	faas__ignore_sigpipe(); /* a peer gone must not kill the host */
 	srv->listener->data = srv;
 	srv->refs++;
 	srv->open_handles = 1;
