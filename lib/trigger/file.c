@@ -209,8 +209,7 @@ static void fire_rules(faas__file_trigger *ft, const char *text, size_t len, uns
 static void deliver(faas__file_trigger *ft)
 {
 	unsigned int n, gen;
-	char *text;
-	size_t len, cap;
+	faas__buf text;
 
 	if (ft->stopped)
 		return;
@@ -220,22 +219,17 @@ static void deliver(faas__file_trigger *ft)
 	/* Taken from the trigger for the call: a handler running the loop may
 	 * deliver again, into a buffer of its own. */
 	text = ft->text;
-	len = ft->text_len;
-	cap = ft->text_cap;
-	ft->text = NULL;
-	ft->text_len = ft->text_cap = 0;
+	faas__buf_init(&ft->text, 0);
 	if (n > 0) {
 		ft->base.stats.fired++;
-		fire_rules(ft, text, len, gen);
+		fire_rules(ft, text.data, text.len, gen);
 	}
 	/* The trigger's memory outlives this call even if a handler freed the
 	 * trigger: it goes after the handles' close callbacks. */
-	if (!ft->text && cap <= FAAS__FILE_TEXT_KEEP) {
+	if (!ft->text.data && text.cap <= FAAS__FILE_TEXT_KEEP)
 		ft->text = text;
-		ft->text_cap = cap;
-	} else {
-		free(text);
-	}
+	else
+		faas__buf_free(&text);
 }
 
 static void on_debounce(uv_timer_t *h)

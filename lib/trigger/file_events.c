@@ -7,7 +7,9 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "date.h"
 #include "file_internal.h"
+#include "json.h"
 
 /* ---- the pending queue and its index ---- */
 
@@ -87,9 +89,7 @@ void faas__file_queue_free(faas__file_trigger *ft)
 	free(ft->buckets);
 	ft->buckets = NULL;
 	ft->nbuckets = 0;
-	free(ft->text);
-	ft->text = NULL;
-	ft->text_len = ft->text_cap = 0;
+	faas__buf_free(&ft->text);
 }
 
 bool faas__file_enqueue(faas__file_trigger *ft, unsigned int kind, const char *key,
@@ -192,156 +192,28 @@ static double entry_size(const faas__file_trigger *ft, const faas__frec *r)
 	return (double)st.st_size;
 }
 
-/* Two digits of v (< 100). */
-static char *put2(char *p, unsigned int v)
-{
-	p[0] = (char)('0' + v / 10);
-	p[1] = (char)('0' + v % 10);
-	return p + 2;
-}
-
-/* "YYYY-MM-DDTHH:MM:SS" (UTC) of at_s into out, without gmtime_r (glibc's
- * time zone lock) or snprintf: this runs on the way to a handler, on a cold
- * cache. Days to a civil date by H. Hinnant's algorithm. */
-static void format_second(char out[FAAS__FILE_TIME_SIZE], int64_t at_s)
-{
-	int64_t days = at_s / 86400, secs = at_s % 86400, era, y;
-	unsigned int doe, yoe, doy, mp, d, m;
-	char *p = out;
-
-	if (secs < 0) {
-		secs += 86400;
-		days--;
-	}
-	days += 719468;
-	era = (days >= 0 ? days : days - 146096) / 146097;
-	doe = (unsigned int)(days - era * 146097);
-	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	y = (int64_t)yoe + era * 400;
-	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-	mp = (5 * doy + 2) / 153;
-	d = doy - (153 * mp + 2) / 5 + 1;
-	m = mp < 10 ? mp + 3 : mp - 9;
-	y += m <= 2;
-	if (y < 0 || y > 9999) {
-		snprintf(out, FAAS__FILE_TIME_SIZE, "%04lld-%02u-%02uT%02u:%02u:%02u", (long long)y,
-			 m, d, (unsigned int)(secs / 3600), (unsigned int)(secs / 60 % 60),
-			 (unsigned int)(secs % 60));
-		return;
-	}
-	p = put2(p, (unsigned int)(y / 100));
-	p = put2(p, (unsigned int)(y % 100));
-	*p++ = '-';
-	p = put2(p, m);
-	*p++ = '-';
-	p = put2(p, d);
-	*p++ = 'T';
-	p = put2(p, (unsigned int)(secs / 3600));
-	*p++ = ':';
-	p = put2(p, (unsigned int)(secs / 60 % 60));
-	*p++ = ':';
-	p = put2(p, (unsigned int)(secs % 60));
-	*p = '\0';
-}
-
 /* ---- the event's text ----
  *
  * The event is written as JSON text, not built with cJSON: the invocation
  * path would print a cJSON event to size it, and cJSON prints every number
  * through "%1.15g" and a sscanf round trip, which on a cold cache costs more
- * than the whole dispatch. An inline handler gets the text parsed (the same
- * tree as before); a worker gets the text as it is. Strings are escaped as
- * cJSON prints them, so the text is the one cJSON_PrintUnformatted would give
- * and the event's size (bytes_in, the payload limit) is unchanged. */
-
-static bool text_reserve(faas__file_trigger *ft, size_t more)
-{
-	size_t cap = ft->text_cap ? ft->text_cap : FAAS__FILE_TEXT_START;
-	char *grown;
-
-	if (ft->text_failed)
-		return false;
-	if (ft->text && ft->text_len + more <= ft->text_cap)
-		return true;
-	while (cap < ft->text_len + more) {
-		if (cap > SIZE_MAX / 2) {
-			ft->text_failed = true;
-			return false;
-		}
-		cap *= 2;
-	}
-	grown = realloc(ft->text, cap);
-	if (!grown) {
-		ft->text_failed = true;
-		return false;
-	}
-	ft->text = grown;
-	ft->text_cap = cap;
-	return true;
-}
+ * than the whole dispatch. An inline handler gets the text parsed; a worker
+ * gets the text as it is. Strings are escaped by util's JSON writer, the one
+ * rule every event uses (the HTTP trigger's too): as cJSON prints valid
+ * UTF-8, with each invalid sequence replaced by U+FFFD, so a file name that
+ * is not UTF-8 still makes valid JSON. */
 
 static void put_raw(faas__file_trigger *ft, const char *s, size_t len)
 {
-	if (!text_reserve(ft, len))
-		return;
-	memcpy(ft->text + ft->text_len, s, len);
-	ft->text_len += len;
+	faas__buf_append(&ft->text, s, len);
 }
 
 #define PUT_LIT(ft, lit) put_raw((ft), (lit), sizeof(lit) - 1)
 
-/* s as a JSON string, escaped the way cJSON prints: \" \\ \b \f \n \r \t,
- * \u00xx for the other control characters, every other byte as it is. */
+/* s as a JSON string, by the one escaping rule (util/json.h). */
 static void put_str(faas__file_trigger *ft, const char *s)
 {
-	static const char hex[] = "0123456789abcdef";
-	size_t len = strlen(s);
-	char *p;
-
-	/* At most six bytes per input byte, and the quotes. */
-	if (len > (SIZE_MAX - 2) / 6 || !text_reserve(ft, len * 6 + 2))
-		return;
-	p = ft->text + ft->text_len;
-	*p++ = '"';
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c >= 32 && c != '"' && c != '\\') {
-			*p++ = (char)c;
-			continue;
-		}
-		*p++ = '\\';
-		switch (c) {
-		case '"':
-		case '\\':
-			*p++ = (char)c;
-			break;
-		case '\b':
-			*p++ = 'b';
-			break;
-		case '\f':
-			*p++ = 'f';
-			break;
-		case '\n':
-			*p++ = 'n';
-			break;
-		case '\r':
-			*p++ = 'r';
-			break;
-		case '\t':
-			*p++ = 't';
-			break;
-		default:
-			*p++ = 'u';
-			*p++ = '0';
-			*p++ = '0';
-			*p++ = hex[c >> 4];
-			*p++ = hex[c & 15];
-			break;
-		}
-	}
-	*p++ = '"';
-	ft->text_len = (size_t)(p - ft->text);
+	faas__json_escape(&ft->text, s, strlen(s));
 }
 
 /* A size, in decimal: what cJSON prints for a whole number below 2^53. */
@@ -356,27 +228,15 @@ static void put_size(faas__file_trigger *ft, uint64_t v)
 	put_raw(ft, p, (size_t)(digits + sizeof(digits) - p));
 }
 
-/* The record's eventTime, quoted; the second's text is cached, as records
- * come in bursts. */
+/* The record's eventTime, quoted: ISO 8601 with milliseconds, UTC. */
 static void put_when(faas__file_trigger *ft, const faas__frec *r)
 {
-	int64_t secs = (int64_t)(r->wall_us / 1000000u);
-	unsigned int ms = (unsigned int)(r->wall_us / 1000u % 1000u);
-	char tail[7];
+	char when[FAAS__DATE_ISO_MS_SIZE + 2];
+	size_t n = faas__date_iso_ms(when + 1, (int64_t)(r->wall_us / 1000u));
 
-	if (secs != ft->when_s || ft->when_len == 0) {
-		format_second(ft->when_text, secs);
-		ft->when_s = secs;
-		ft->when_len = strlen(ft->when_text);
-	}
-	PUT_LIT(ft, "\"");
-	put_raw(ft, ft->when_text, ft->when_len);
-	tail[0] = '.';
-	tail[1] = (char)('0' + ms / 100);
-	put2(tail + 2, ms % 100);
-	tail[4] = 'Z';
-	tail[5] = '"';
-	put_raw(ft, tail, 6);
+	when[0] = '"';
+	when[n + 1] = '"';
+	put_raw(ft, when, n + 2);
 }
 
 /* One record, in the order and shape the file trigger has always had. */
@@ -415,12 +275,11 @@ unsigned int faas__file_batch_text(faas__file_trigger *ft, unsigned int *gen_out
 {
 	unsigned int n = 0, gen = 0;
 
-	ft->text_len = 0;
-	ft->text_failed = false;
+	faas__buf_reset(&ft->text);
 	PUT_LIT(ft, "{\"Records\":[");
 	while (ft->head && n < ft->batch_max) {
 		faas__frec *r = queue_pop(ft);
-		size_t mark = ft->text_len;
+		size_t mark = ft->text.len;
 
 		if (r->gen >= FAAS__FILE_CHAIN_MAX) {
 			ft->base.stats.skipped++;
@@ -428,13 +287,12 @@ unsigned int faas__file_batch_text(faas__file_trigger *ft, unsigned int *gen_out
 			if (n > 0)
 				PUT_LIT(ft, ",");
 			put_record(ft, r);
-			if (ft->text_failed && mark > 0) {
+			if (ft->text.failed && mark > 0) {
 				/* Out of memory: this record is dropped, the ones
 				 * before it still go. */
-				ft->text_len = mark;
-				ft->text_failed = false;
+				faas__buf_truncate(&ft->text, mark);
 				ft->base.stats.dropped++;
-			} else if (!ft->text_failed) {
+			} else if (!ft->text.failed) {
 				if (r->gen > gen)
 					gen = r->gen;
 				n++;
@@ -445,7 +303,7 @@ unsigned int faas__file_batch_text(faas__file_trigger *ft, unsigned int *gen_out
 		rec_free(r);
 	}
 	PUT_LIT(ft, "]}");
-	if (ft->text_failed) {
+	if (ft->text.failed) {
 		ft->base.stats.dropped += n;
 		n = 0;
 	}

@@ -8,6 +8,7 @@
 #ifndef FAAS_LIB_TRIGGER_FILE_INTERNAL_H
 #define FAAS_LIB_TRIGGER_FILE_INTERNAL_H
 
+#include "buf.h"
 #include "file_watch.h"
 #include "trigger_internal.h"
 
@@ -17,11 +18,8 @@
 /* First size of the pending records' index; it doubles with the queue. */
 #define FAAS__FILE_BUCKETS_MIN 64u
 
-/* "YYYY-MM-DDTHH:MM:SS" and its NUL, with room for odd years. */
-#define FAAS__FILE_TIME_SIZE 40u
-/* The event text's buffer starts at this size and, once a large batch made
- * it grow past FAAS__FILE_TEXT_KEEP, is given back after the delivery. */
-#define FAAS__FILE_TEXT_START 4096u
+/* The event text's buffer, once a large batch made it grow past this, is
+ * given back after the delivery. */
 #define FAAS__FILE_TEXT_KEEP (64u * 1024u)
 
 /* The kind of a WatchLost record. */
@@ -62,15 +60,8 @@ typedef struct faas__file_trigger {
 	size_t nbuckets;
 	bool reading;   /* inside on_readable: with no debounce, it delivers */
 
-	/* The last second formatted into an eventTime, and its text. */
-	int64_t when_s;
-	char when_text[FAAS__FILE_TIME_SIZE];
-	size_t when_len;
-
 	/* The event being written (see faas__file_batch_text). */
-	char *text;
-	size_t text_len, text_cap;
-	bool text_failed; /* out of memory since the last mark */
+	faas__buf text;
 
 	unsigned int inflight;   /* invocations fired and not yet done */
 	unsigned int chain_gen;  /* generation of the chain they belong to */

@@ -157,3 +157,13 @@ void faas__buf_shrink(faas__buf *b, size_t keep)
 	else
 		faas__buf_reset(b);
 }
+
+void faas__buf_truncate(faas__buf *b, size_t len)
+{
+	if (len > b->len)
+		return;
+	b->len = len;
+	b->failed = false;
+	if (b->data)
+		b->data[len] = '\0';
+}

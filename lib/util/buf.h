@@ -64,6 +64,10 @@ char *faas__buf_take(faas__buf *b, size_t *len_out);
 /* Empty b and clear failed, keeping its memory for the next text. */
 void faas__buf_reset(faas__buf *b);
 
+/* Cut b back to its first len bytes (len <= b->len) and clear failed: undo
+ * what was appended after a mark, e.g. a record that did not fit. */
+void faas__buf_truncate(faas__buf *b, size_t len);
+
 /* Give b's memory back if its capacity passed keep (one huge text must not
  * pin megabytes); else keep it. Either way b is left empty. */
 void faas__buf_shrink(faas__buf *b, size_t keep);
