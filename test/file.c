@@ -1210,3 +1210,24 @@ Test(file, null_runtime_message_goes_to_the_thread)
 			   faas_runtime_last_error(NULL));
 	cr_assert_eq(faas_trigger_file_new(NULL, NULL, "x", NULL), FAAS_EINVAL);
 }
+
+/* A key that is not UTF-8 (Linux names are bytes) makes valid JSON by the one
+ * escaping rule every event uses — test/proxy_event.c asserts the same bytes
+ * as an HTTP header give the same string: each maximal invalid subpart is one
+ * U+FFFD, control bytes are escaped and come back as they were. */
+Test(file, key_that_is_not_utf8_gets_the_same_replacement_as_http)
+{
+	faas_runtime *rt = rt_new();
+	faas_file_options o = fopts(NULL);
+	const cJSON *r;
+
+	watch(rt, "odd", &o, NULL);
+	put("\xc0\xaf|\xed\xa0\x80|\xe2\x82|\xff\x01", "x");
+	r = only_record(rt);
+	cr_assert_str_eq(str(r, "file", "key"),
+			 "\xef\xbf\xbd\xef\xbf\xbd|\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd|"
+			 "\xef\xbf\xbd|\xef\xbf\xbd\x01");
+	cr_assert_str_eq(str(cJSON_GetObjectItemCaseSensitive(r, "s3"), "object", "key"),
+			 str(r, "file", "key"));
+	th_rt_free(rt, &loop);
+}
