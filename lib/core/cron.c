@@ -16,6 +16,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "date.h"
 #include "faas/common.h"
 #include "faas/cron.h"
 #include "faas/errors.h"
@@ -358,44 +359,14 @@ typedef struct civil {
 	int mo, d, h, mi, s;
 } civil;
 
-static bool is_leap(int64_t y)
-{
-	return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-}
-
-static int days_in_month(int64_t y, int m)
-{
-	return m == 2 && !is_leap(y) ? 28 : month_days_max[m];
-}
-
-/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm). */
-static int64_t days_from_civil(int64_t y, int m, int d)
-{
-	int64_t era, yoe, doy, doe;
-
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = y - era * 400;
-	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
-}
-
+/* The calendar arithmetic is util's (date.h); cron keeps its own record of
+ * a civil time because its search steps each field on its own. */
 static civil civil_from_epoch(int64_t t)
 {
-	int64_t z = (t >= 0 ? t : t - 86399) / 86400, secs = t - z * 86400;
-	int64_t era, doe, yoe, doy, mp;
+	int64_t days = (t >= 0 ? t : t - 86399) / 86400, secs = t - days * 86400;
 	civil c;
 
-	z += 719468;
-	era = (z >= 0 ? z : z - 146096) / 146097;
-	doe = z - era * 146097;
-	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-	mp = (5 * doy + 2) / 153;
-	c.d = (int)(doy - (153 * mp + 2) / 5 + 1);
-	c.mo = (int)(mp < 10 ? mp + 3 : mp - 9);
-	c.y = yoe + era * 400 + (c.mo <= 2);
+	faas__civil_from_days(days, &c.y, &c.mo, &c.d);
 	c.h = (int)(secs / 3600);
 	c.mi = (int)(secs / 60 % 60);
 	c.s = (int)(secs % 60);
@@ -404,13 +375,13 @@ static civil civil_from_epoch(int64_t t)
 
 static int64_t epoch_from_civil(const civil *c)
 {
-	return days_from_civil(c->y, c->mo, c->d) * 86400 + c->h * 3600 + c->mi * 60 + c->s;
+	return faas__days_from_civil(c->y, c->mo, c->d) * 86400 + c->h * 3600 + c->mi * 60 + c->s;
 }
 
 static int weekday(int64_t y, int m, int d)
 {
 	/* 1970-01-01 was a Thursday (4). */
-	return (int)((days_from_civil(y, m, d) % 7 + 11) % 7);
+	return faas__weekday_from_days(faas__days_from_civil(y, m, d));
 }
 
 /* The lowest set bit at or above from, or -1. */
@@ -569,7 +540,7 @@ static bool advance_to_match(const faas_cron *c, civil *t, int64_t last_year)
 			t->h = t->mi = t->s = 0;
 			continue;
 		}
-		if (t->d > days_in_month(t->y, t->mo)) {
+		if (t->d > faas__days_in_month(t->y, t->mo)) {
 			t->mo++;
 			t->d = 1;
 			t->h = t->mi = t->s = 0;
