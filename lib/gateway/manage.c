@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "date.h"
 #include "api_common.h"
 #include "lambda_api.h"
 #include "manage.h"
@@ -26,15 +27,10 @@
 
 static bool add_time(cJSON *o, const char *ms_key, const char *iso_key, uint64_t us)
 {
-	char iso[64];
-	struct tm tm;
-	time_t secs = (time_t)(us / 1000000u);
+	char iso[FAAS__DATE_ISO_MS_SIZE];
 
-	if (!gmtime_r(&secs, &tm))
+	if (faas__date_iso_ms(iso, (int64_t)(us / 1000u)) == 0)
 		return false;
-	snprintf(iso, sizeof(iso), "%04d-%02d-%02dT%02d:%02d:%02d.%03uZ", tm.tm_year + 1900,
-	         tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-	         (unsigned int)(us / 1000u % 1000u));
 	return cJSON_AddNumberToObject(o, ms_key, (double)(us / 1000u)) &&
 	       cJSON_AddStringToObject(o, iso_key, iso);
 }

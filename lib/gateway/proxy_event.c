@@ -321,16 +321,11 @@ int faas__proxy_event(faas__event_sink *k, faas__scratch *s, const faas__proxy_r
 
 const char *faas__proxy_request_time(faas__proxy_clock *c, uint64_t ms)
 {
-	static const char months[12][4] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
-	                                   "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-	time_t sec = (time_t)(ms / 1000u);
-	struct tm tm;
+	uint64_t sec = ms / 1000u;
 
-	if (c->text[0] && c->sec == (uint64_t)sec)
+	if (c->text[0] && c->sec == sec)
 		return c->text;
-	gmtime_r(&sec, &tm);
-	snprintf(c->text, sizeof(c->text), "%02d/%s/%04d:%02d:%02d:%02d +0000", tm.tm_mday,
-	         months[tm.tm_mon % 12], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
-	c->sec = (uint64_t)sec;
+	faas__date_apigw(c->text, (int64_t)sec);
+	c->sec = sec;
 	return c->text;
 }

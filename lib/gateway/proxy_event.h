@@ -14,6 +14,7 @@
 #ifndef FAAS_LIB_GATEWAY_PROXY_EVENT_H
 #define FAAS_LIB_GATEWAY_PROXY_EVENT_H
 
+#include "date.h"
 #include "event_sink.h"
 #include "http.h"
 #include "routes.h"
@@ -38,7 +39,7 @@ int faas__proxy_event(faas__event_sink *sink, faas__scratch *s, const faas__prox
  * second into the clock's text. */
 typedef struct faas__proxy_clock {
 	uint64_t sec;
-	char text[32];
+	char text[FAAS__DATE_APIGW_SIZE];
 } faas__proxy_clock;
 
 const char *faas__proxy_request_time(faas__proxy_clock *c, uint64_t ms);

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "date.h"
 #include "server_internal.h"
 
 static const char CONTINUE[] = "HTTP/1.1 100 Continue\r\n\r\n";
@@ -160,18 +161,11 @@ static void flush(faas__http_conn *c)
 
 static const char *http_date(faas__http_server *srv)
 {
-	static const char days[7][4] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
-	static const char months[12][4] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
-	                                   "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
 	time_t now = time(NULL);
-	struct tm tm;
 
 	if (now == srv->date_sec)
 		return srv->date;
-	gmtime_r(&now, &tm);
-	snprintf(srv->date, sizeof(srv->date), "%s, %02d %s %04d %02d:%02d:%02d GMT",
-	         days[tm.tm_wday % 7], tm.tm_mday, months[tm.tm_mon % 12], tm.tm_year + 1900,
-	         tm.tm_hour, tm.tm_min, tm.tm_sec);
+	faas__date_imf(srv->date, (int64_t)now);
 	srv->date_sec = now;
 	return srv->date;
 }

@@ -31,6 +31,7 @@
 
 #include <time.h>
 
+#include "date.h"
 #include "request_parser.h"
 
 enum {
@@ -103,7 +104,7 @@ struct faas__http_server {
 	uint16_t port;
 	char *rbuf;
 	time_t date_sec; /* the Date header's second, formatted once */
-	char date[40];
+	char date[FAAS__DATE_IMF_SIZE];
 };
 
 /* ---- server.c ---- */
