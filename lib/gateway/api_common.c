@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pct.h"
 #include "api_common.h"
 
 /* ---- answering ---- */
@@ -169,6 +170,36 @@ bool faas__api_access_check(faas__http_exchange *x, faas_runtime *rt, const faas
 
 /* ---- query strings ---- */
 
+/* A query value percent-decoded into out (size bytes, NUL-terminated): 1, or
+ * -1 if it is malformed, contains a NUL or does not fit. */
+static int decode_value(char *out, size_t size, const char *v, size_t vlen)
+{
+	unsigned int flags = FAAS__PCT_STRICT | FAAS__PCT_REJECT_NUL;
+	char *tmp;
+	size_t n;
+
+	if (size == 0)
+		return -1;
+	if (vlen < size) {
+		/* Decoding never lengthens: it fits as it is. */
+		n = faas__pct_decode(out, v, vlen, flags);
+		if (n == FAAS__PCT_ERROR)
+			return -1;
+		out[n] = '\0';
+		return 1;
+	}
+	tmp = malloc(vlen);
+	if (!tmp)
+		return -1;
+	n = faas__pct_decode(tmp, v, vlen, flags);
+	if (n != FAAS__PCT_ERROR && n < size) {
+		memcpy(out, tmp, n);
+		out[n] = '\0';
+	}
+	free(tmp);
+	return n != FAAS__PCT_ERROR && n < size ? 1 : -1;
+}
+
 /* Find key in a raw query string and percent-decode its value into out.
  * Returns 1 if found, 0 if absent, -1 if the value is malformed, contains a
  * NUL or does not fit. The first occurrence wins. */
@@ -184,24 +215,9 @@ int faas__api_query_get(const char *query, const char *key, char *out, size_t si
 		if (plen >= klen && strncmp(p, key, klen) == 0 &&
 		    (plen == klen || p[klen] == '=')) {
 			const char *v = plen == klen ? p + plen : p + klen + 1;
-			size_t vlen = plen == klen ? 0 : plen - klen - 1, n = 0;
+			size_t vlen = plen == klen ? 0 : plen - klen - 1;
 
-			for (size_t i = 0; i < vlen; i++) {
-				int c = (unsigned char)v[i];
-
-				if (c == '%') {
-					if (i + 2 >= vlen || faas__hexval(v[i + 1]) < 0 ||
-					    faas__hexval(v[i + 2]) < 0)
-						return -1;
-					c = faas__hexval(v[i + 1]) * 16 + faas__hexval(v[i + 2]);
-					i += 2;
-				}
-				if (c == 0 || n + 1 >= size)
-					return -1;
-				out[n++] = (char)c;
-			}
-			out[n] = '\0';
-			return 1;
+			return decode_value(out, size, v, vlen);
 		}
 		p = end ? end + 1 : NULL;
 	}

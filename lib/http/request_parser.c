@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pct.h"
 #include "request_parser.h"
 
 /* ---- buffers ---- */
@@ -215,31 +216,6 @@ static int on_header_value(http_parser *p, const char *at, size_t len)
 
 /* ---- the finished head ---- */
 
-/* Percent-decode src into dst (which has room for n bytes). '+' stays '+':
- * it means a space only in query strings. Invalid escapes are kept as they
- * are. Returns the decoded length, or SIZE_MAX if a NUL byte came out. */
-static size_t path_decode(char *dst, const char *src, size_t n)
-{
-	size_t o = 0;
-
-	for (size_t i = 0; i < n; i++) {
-		int hi, lo;
-
-		if (src[i] == '%' && i + 2 < n && (hi = faas__hexval(src[i + 1])) >= 0 &&
-		    (lo = faas__hexval(src[i + 2])) >= 0) {
-			char ch = (char)(hi * 16 + lo);
-
-			if (ch == '\0')
-				return SIZE_MAX;
-			dst[o++] = ch;
-			i += 2;
-		} else {
-			dst[o++] = src[i];
-		}
-	}
-	return o;
-}
-
 /* Where the path and the query are in the target (offsets into the head). */
 typedef struct target_split {
 	size_t path_off, path_len, query_off, query_len;
@@ -303,8 +279,8 @@ static int lay_out_target(faas__http_message *m, const target_split *t, const ch
 	m->head_len += plen;
 	m->head[m->head_len++] = '\0';
 	dec_at = m->head_len;
-	dlen = path_decode(m->head + dec_at, m->head + raw_at, plen);
-	if (dlen == SIZE_MAX) {
+	dlen = faas__pct_decode(m->head + dec_at, m->head + raw_at, plen, FAAS__PCT_REJECT_NUL);
+	if (dlen == FAAS__PCT_ERROR) {
 		*why = "NUL byte in the path";
 		return 400;
 	}
