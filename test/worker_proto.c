@@ -558,3 +558,21 @@ Test(worker_proto, random_field_sequences_round_trip)
 		faas__wbuf_free(&b);
 	}
 }
+
+Test(worker_proto, null_string_with_a_length_fails_the_frame)
+{
+	faas__wbuf b;
+
+	/* A bug in a caller, not a read of len bytes from nowhere. */
+	faas__wbuf_begin(&b, FAAS__WP_STATE_RESP);
+	faas__wbuf_str(&b, NULL, 5);
+	cr_assert(b.failed);
+	cr_assert_eq(faas__wbuf_finish(&b), -1);
+	cr_assert_null(b.data);
+	/* NULL with no length is the empty string. */
+	faas__wbuf_begin(&b, FAAS__WP_STATE_RESP);
+	faas__wbuf_str(&b, NULL, 0);
+	finish_ok(&b);
+	cr_assert_eq(b.len, FAAS__WP_HEADER + 5);
+	faas__wbuf_free(&b);
+}

@@ -7,24 +7,7 @@
 
 static void put(faas__wbuf *b, const void *src, size_t n)
 {
-	if (b->failed)
-		return;
-	if (b->len + n > b->cap) {
-		size_t cap = b->cap ? b->cap : 256;
-		char *grown;
-
-		while (cap < b->len + n)
-			cap *= 2;
-		grown = realloc(b->data, cap);
-		if (!grown) {
-			b->failed = true;
-			return;
-		}
-		b->data = grown;
-		b->cap = cap;
-	}
-	memcpy(b->data + b->len, src, n);
-	b->len += n;
+	faas__buf_append(b, src, n);
 }
 
 static void put_le(faas__wbuf *b, uint64_t v, size_t n)
@@ -40,9 +23,7 @@ void faas__wbuf_begin(faas__wbuf *b, uint8_t type)
 {
 	unsigned char header[FAAS__WP_HEADER] = {0, 0, 0, 0, type};
 
-	b->data = NULL;
-	b->len = b->cap = 0;
-	b->failed = false;
+	faas__buf_init(b, 0);
 	put(b, header, sizeof(header));
 }
 
@@ -63,7 +44,8 @@ void faas__wbuf_u64(faas__wbuf *b, uint64_t v)
 
 void faas__wbuf_str(faas__wbuf *b, const char *s, size_t len)
 {
-	if (len > UINT32_MAX - 1) {
+	/* NULL with a length is a caller's bug: fail the frame, read nothing. */
+	if (len > UINT32_MAX - 1 || (!s && len > 0)) {
 		b->failed = true;
 		return;
 	}
@@ -93,9 +75,7 @@ int faas__wbuf_finish(faas__wbuf *b)
 
 void faas__wbuf_free(faas__wbuf *b)
 {
-	free(b->data);
-	b->data = NULL;
-	b->len = b->cap = 0;
+	faas__buf_free(b);
 }
 
 static uint64_t get_le(faas__rbuf *r, size_t n)

@@ -1,8 +1,8 @@
 /*
  * libfaas — the framing shared by the runtime and faas-worker (process
- * isolation). Both sides include this header; it depends on nothing else of
- * libfaas, because the worker is a separate program that does not link the
- * library.
+ * isolation). Both sides include this header; it depends on nothing of
+ * libfaas but util's buffer, because the worker is a separate program that
+ * does not link the library (it links util).
  *
  * A frame is a 4-byte little-endian payload length, a 1-byte type, then the
  * payload. Payload fields are fixed-width little-endian integers and strings
@@ -26,6 +26,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "buf.h"
 
 /* The channel is the worker's fd 3 (0..2 are stdin, stdout, stderr). */
 #define FAAS__WP_CHANNEL_FD 3
@@ -59,12 +61,9 @@ enum faas__wp_result_kind {
 
 enum faas__wp_state_op { FAAS__WPS_GET = 1, FAAS__WPS_PUT, FAAS__WPS_DELETE, FAAS__WPS_INCR };
 
-/* A frame being written: begin, add fields, finish (fills the length). */
-typedef struct faas__wbuf {
-	char *data;
-	size_t len, cap;
-	bool failed; /* an allocation failed; finish returns -1 */
-} faas__wbuf;
+/* A frame being written: begin, add fields, finish (fills the length). A
+ * util buffer: failed is set once an allocation failed (finish returns -1). */
+typedef faas__buf faas__wbuf;
 
 void faas__wbuf_begin(faas__wbuf *b, uint8_t type);
 void faas__wbuf_u8(faas__wbuf *b, uint8_t v);
