@@ -210,6 +210,7 @@ static void check(const model *m, unsigned int capacity)
 		}
 		cr_assert_eq(n, k, "after %d calls, filter %s: %d listed, want %d", m->n,
 		             filters[f] ? filters[f] : "none", n, k);
+		faas_activation_list_free(list, (size_t)n); /* listed ones are references */
 	}
 	for (int i = 0; i < m->n; i++) {
 		faas_activation *found = NULL;
@@ -270,6 +271,7 @@ Test(store, list_stops_at_max_newest_first, .fini = stop)
 		cr_assert_eq(n, (int)max);
 		for (int k = 0; k < n; k++)
 			cr_assert_str_eq(faas_activation_id(list[k]), m.ids[m.n - 1 - k]);
+		faas_activation_list_free(list, (size_t)n);
 	}
 	cr_assert_eq(faas_activation_list(NULL, 0, rt, NULL), 0, "max 0 needs no array");
 	cr_assert_eq(faas_activation_list(list, 4, NULL, NULL), FAAS_EINVAL);
