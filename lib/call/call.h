@@ -66,6 +66,7 @@ struct faas_fn {
 	atomic_bool static_warm; /* static handlers: only the first call is cold */
 	unsigned int in_flight; /* loop thread */
 	struct faas__proc_pool *proc; /* exec/'s: the process executor's worker pool */
+	const struct faas__exec_ops *exec; /* its executor, set at registration (invoke/) */
 	faas_fn_stats stats;    /* loop thread; in_flight is filled on read */
 	struct faas_fn *next;   /* registry list (loop thread) */
 };

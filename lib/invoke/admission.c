@@ -168,7 +168,7 @@ static bool admit(faas_runtime *rt, faas_ctx *ctx)
 static void start(faas_runtime *rt, faas_ctx *ctx)
 {
 	faas_fn *fn = ctx->fn;
-	const faas__exec_ops *exec = faas__exec_of(fn->isolation);
+	const faas__exec_ops *exec = fn->exec;
 	char msg[FAAS__ERRMSG_SIZE];
 	int rc;
 

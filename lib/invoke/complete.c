@@ -98,7 +98,7 @@ static faas_status status_of_finished(faas_ctx *ctx, const char **type, char *ms
 
 bool faas__invoke_on_loop(const faas_fn *fn)
 {
-	return (faas__exec_of(fn->isolation)->flags & FAAS__EXEC_ON_LOOP) != 0;
+	return (fn->exec->flags & FAAS__EXEC_ON_LOOP) != 0;
 }
 
 void faas__deliver(faas_runtime *rt, faas_ctx *ctx)
@@ -217,9 +217,12 @@ void faas__complete_abandoned(faas_runtime *rt, faas_ctx *ctx, faas_status statu
 /* The executor contract's done: a submitted call ended. */
 void faas__on_exec_done(faas_runtime *rt, faas_ctx *ctx, const faas__outcome *o)
 {
-	bool rearm = faas__heap_peek(&rt->deadlines) == &ctx->deadline_node;
+	/* Inline calls never had a deadline slot: nothing to take out. */
+	bool guarded = ctx->deadline_node.index != FAAS__HEAP_NONE;
+	bool rearm = guarded && faas__heap_peek(&rt->deadlines) == &ctx->deadline_node;
 
-	faas__deadline_remove(rt, ctx);
+	if (guarded)
+		faas__deadline_remove(rt, ctx);
 	if (o->type)
 		record_started(rt, ctx, o->status, o->type, o->msg, false);
 	else
@@ -232,7 +235,7 @@ void faas__on_exec_done(faas_runtime *rt, faas_ctx *ctx, const faas__outcome *o)
 /* Take a call back from whichever executor runs it (deadline or cancel). */
 bool faas__executor_abandon(faas_ctx *ctx, bool *was_running)
 {
-	return faas__exec_of(ctx->fn->isolation)->abandon(ctx, was_running);
+	return ctx->fn->exec->abandon(ctx, was_running);
 }
 
 /* Throttled and rejected calls never start: an activation, no usage record. */

@@ -27,6 +27,7 @@ int faas_fn_register(faas_fn **out, faas_runtime *rt, const char *name,
 	rc = faas__fn_new(&fn, rt, name, o);
 	if (rc != 0)
 		return rc;
+	fn->exec = exec;
 	if (exec->attach && (rc = exec->attach(fn, o)) != 0) {
 		faas__fn_discard(fn);
 		return rc;
@@ -39,7 +40,7 @@ int faas_fn_register(faas_fn **out, faas_runtime *rt, const char *name,
 
 static void unregister(faas_fn *fn)
 {
-	const faas__exec_ops *exec = faas__exec_of(fn->isolation);
+	const faas__exec_ops *exec = fn->exec;
 
 	if (exec->detach)
 		exec->detach(fn);
@@ -71,6 +72,6 @@ bool faas_fn_warm(const faas_fn *fn)
 
 	if (!fn)
 		return false;
-	exec = faas__exec_of(fn->isolation);
+	exec = fn->exec;
 	return exec->warm ? exec->warm(fn) : false;
 }
