@@ -154,13 +154,13 @@ struct faas_ctx {
 
 	/* The executor's own, per call: nobody outside exec/ reads these. */
 	union {
-		void *worker;          /* process: the worker running it (loop) */
+		void *worker;                 /* process: the worker running it (loop) */
 		struct {
-			pthread_t id;  /* the pool thread running it */
-			bool retired;  /* written off at its deadline */
+			struct faas_ctx *next; /* the pool's job and done queues */
+			pthread_t id;         /* the pool thread running it */
+			bool retired;         /* written off at its deadline */
 		} thread;
 	} exec;
-	struct faas_ctx *exec_next; /* the thread pool's job and done queues */
 
 	/* loop side */
 	faas_invoke_cb cb;
@@ -169,8 +169,8 @@ struct faas_ctx {
 	faas__heap_node deadline_node;      /* in rt->deadlines while guarded */
 	struct faas_ctx *prev, *next;        /* in-flight list */
 	faas__deferred deliver;             /* the callback pending on the loop; apart
-						from exec_next, as an abandoned call may
-						still sit in the executor's queue */
+						from exec.thread.next, as an abandoned call
+						may still sit in the executor's queue */
 };
 
 int faas__ctx_new(faas_ctx **out, faas_runtime *rt, faas_fn *fn);

@@ -65,9 +65,9 @@ static void push_done_locked(faas__pool *pool, faas_ctx *ctx)
 {
 	bool was_empty = pool->done_head == NULL;
 
-	ctx->exec_next = NULL;
+	ctx->exec.thread.next = NULL;
 	if (pool->done_tail)
-		pool->done_tail->exec_next = ctx;
+		pool->done_tail->exec.thread.next = ctx;
 	else
 		pool->done_head = ctx;
 	pool->done_tail = ctx;
@@ -132,7 +132,7 @@ static void *worker_main(void *arg)
 		if (!pool->queue_head)
 			break;
 		ctx = pool->queue_head;
-		pool->queue_head = ctx->exec_next;
+		pool->queue_head = ctx->exec.thread.next;
 		if (!pool->queue_head)
 			pool->queue_tail = NULL;
 		ctx->exec.thread.id = pthread_self();
@@ -183,10 +183,10 @@ void faas__pool_submit(faas__pool *pool, faas_ctx *ctx)
 {
 	/* The worker's own reference; the loop keeps the one it has. */
 	atomic_fetch_add_explicit(&ctx->refs, 1, memory_order_relaxed);
-	ctx->exec_next = NULL;
+	ctx->exec.thread.next = NULL;
 	pthread_mutex_lock(&pool->mu);
 	if (pool->queue_tail)
-		pool->queue_tail->exec_next = ctx;
+		pool->queue_tail->exec.thread.next = ctx;
 	else
 		pool->queue_head = ctx;
 	pool->queue_tail = ctx;
@@ -270,7 +270,7 @@ faas_ctx *faas__pool_shutdown(faas__pool *pool)
 	while (pool->queue_head) {
 		faas_ctx *ctx = pool->queue_head;
 
-		pool->queue_head = ctx->exec_next;
+		pool->queue_head = ctx->exec.thread.next;
 		faas__ctx_release(ctx);
 	}
 	pool->queue_tail = NULL;

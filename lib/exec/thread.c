@@ -10,7 +10,7 @@ static void on_pool_notify(uv_async_t *h)
 	faas_ctx *ctx = faas__pool_take_done(rt->pool);
 
 	while (ctx) {
-		faas_ctx *next = ctx->exec_next;
+		faas_ctx *next = ctx->exec.thread.next;
 
 		rt->exec_done(rt, ctx, &ran_to_end);
 		ctx = next;
@@ -46,7 +46,7 @@ static void thread_shutdown(faas_runtime *rt)
 
 	rt->pool = NULL;
 	while (done) {
-		faas_ctx *next = done->exec_next;
+		faas_ctx *next = done->exec.thread.next;
 
 		rt->exec_done(rt, done, &ran_to_end);
 		done = next;

@@ -1,6 +1,7 @@
 /* The JSON writer: comma and nesting bookkeeping, string escaping with
  * U+FFFD for invalid UTF-8, and number text. */
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -66,8 +67,18 @@ bool faas__utf8_valid(const char *s, size_t n)
 	size_t i = 0;
 
 	while (i < n) {
+		uint64_t word;
 		bool ok;
 
+		/* Most text is ASCII: eight bytes at a time while no high bit is set
+		 * (every string of an HTTP event passes here). */
+		if (n - i >= 8) {
+			memcpy(&word, p + i, 8);
+			if ((word & UINT64_C(0x8080808080808080)) == 0) {
+				i += 8;
+				continue;
+			}
+		}
 		if (p[i] < 0x80) {
 			i++;
 			continue;
