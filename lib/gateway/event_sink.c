@@ -21,12 +21,12 @@ struct faas__arena_block {
 	max_align_t data[];
 };
 
-static void *arena_alloc(faas__arena *a, size_t n)
+/* A new block for n bytes (rounded already) after the current one. */
+static void *arena_grow(faas__arena *a, size_t n)
 {
 	faas__arena_block *b = a->cur;
 	size_t size;
 
-	n = (n + alignof(max_align_t) - 1) / alignof(max_align_t) * alignof(max_align_t);
 	while (b && b->size - b->used < n)
 		b = b->next;
 	if (!b) {
@@ -47,6 +47,19 @@ static void *arena_alloc(faas__arena *a, size_t n)
 	a->cur = b;
 	b->used += n;
 	return (char *)b->data + b->used - n;
+}
+
+/* A bump in the current block, the case of every node but a block's first. */
+static inline void *arena_alloc(faas__arena *a, size_t n)
+{
+	faas__arena_block *b = a->cur;
+
+	n = (n + alignof(max_align_t) - 1) / alignof(max_align_t) * alignof(max_align_t);
+	if (b && b->size - b->used >= n) {
+		b->used += n;
+		return (char *)b->data + b->used - n;
+	}
+	return arena_grow(a, n);
 }
 
 void faas__arena_free(faas__arena *a)
@@ -204,8 +217,29 @@ static void text_number(faas__event_sink *s, uint64_t v)
 	text_raw_value(text_of(s), tmp + n, sizeof(tmp) - n);
 }
 
+static void text_key_literal(faas__event_sink *s, const char *k)
+{
+	faas__text_sink *t = text_of(s);
+	size_t n = strlen(k);
+
+	text_prefix(t);
+	if (faas__buf_reserve(t->out, n + 3)) {
+		char *o = t->out->data + t->out->len;
+
+		o[0] = '"';
+		memcpy(o + 1, k, n);
+		o[n + 1] = '"';
+		o[n + 2] = ':';
+		t->out->len += n + 3;
+		t->out->data[t->out->len] = '\0';
+	}
+	t->after_key = true;
+	text_check(t);
+}
+
 static const faas__event_sink_ops text_ops = {
-    text_begin, text_end, text_key, text_string, text_base64, text_null, text_boolean, text_number,
+    text_begin,   text_end,  text_key,     text_key_literal, text_string,
+    text_base64,  text_null, text_boolean, text_number,
 };
 
 void faas__text_sink_init(faas__text_sink *t, faas__buf *out)
@@ -386,8 +420,14 @@ static void tree_number(faas__event_sink *s, uint64_t v)
 	n->valueint = v >= (uint64_t)INT_MAX ? INT_MAX : (int)v;
 }
 
+static void tree_key_literal(faas__event_sink *s, const char *k)
+{
+	if (!s->failed)
+		tree_of(s)->key = k; /* a literal outlives every tree */
+}
+
 static const faas__event_sink_ops tree_ops = {
-    tree_begin,  tree_end,  tree_key,     tree_string_op,
+    tree_begin,  tree_end,  tree_key,     tree_key_literal, tree_string_op,
     tree_base64, tree_null, tree_boolean, tree_number,
 };
 

@@ -53,6 +53,10 @@ typedef struct faas__event_sink_ops {
 	void (*end)(faas__event_sink *s);
 	/* The next value's member name, inside an object (z as for string). */
 	void (*key)(faas__event_sink *s, const char *k, size_t n, bool z);
+	/* The same for a name the event's shape fixes ("headers"): a string
+	 * literal, ASCII with nothing to escape, so it is neither checked nor
+	 * copied (most of an event's keys are these). */
+	void (*key_literal)(faas__event_sink *s, const char *k);
 	/* A string of n bytes, or null if v is NULL. z: v[n] is a NUL byte
 	 * that may be read (the tree can then point at v instead of copying). */
 	void (*string)(faas__event_sink *s, const char *v, size_t n, bool z);

@@ -167,7 +167,7 @@ static bool prepare(faas__scratch *s, const faas__proxy_request *in, size_t *pro
 /* A member name that is a C string. */
 static void key(faas__event_sink *k, const char *name)
 {
-	k->ops->key(k, name, strlen(name), true);
+	k->ops->key_literal(k, name);
 }
 
 /* A C string value, or null. */
