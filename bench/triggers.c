@@ -68,7 +68,7 @@
 #define TIMER_WARM_TRIGGER_MS 3600000u
 
 /* The file trigger's loop-prevention window (FAAS__FILE_CHAIN_QUIET_MS in
- * lib/trigger_file.c); each trigger must see writes further apart. */
+ * lib/trigger/file.c); each trigger must see writes further apart. */
 #define FILE_CHAIN_QUIET_MS 100u
 /* Writes every FILE_PACE_MS, alternating raw and trigger, rotating over
  * FILE_TRIGGERS triggers: each sees one every 2 × 8 × 8 = 128 ms. */

@@ -17,7 +17,7 @@
 
 #include "helpers.h"
 
-/* Mirrors of lib/trigger_file.c's constants that the tests observe. */
+/* Mirrors of lib/trigger/file*.c's constants that the tests observe. */
 #define CHAIN_MAX 16
 #define REARM_MS 200
 #define WATCH_MAX 8192

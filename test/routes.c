@@ -1,5 +1,5 @@
 /* HTTP routes, through the public API (the parser and matcher in
- * lib/trigger_http.c are static): which specs faas_rule_new() refuses, what
+ * lib/gateway/routes.c are internal): which specs faas_rule_new() refuses, what
  * {param} and {proxy+} capture (percent-decoded), and which of several
  * matching routes wins. The precedence the code implements, checked below:
  *   1. segment by segment from the left, the first segment where two routes

@@ -120,7 +120,7 @@ struct faas_runtime {
 	unsigned int n_inflight;
 	faas__heap deadlines;        /* of faas_ctx, by deadline_ns */
 	uv_timer_t deadline_timer;
-	void (*deadline_expired)(faas_runtime *rt, faas_ctx *ctx); /* set by invoke.c */
+	void (*deadline_expired)(faas_runtime *rt, faas_ctx *ctx); /* set by invoke/admission.c */
 	uv_timer_t drain_timer;
 	char *print_buf;             /* scratch for sizing events */
 	size_t print_cap;

@@ -14,7 +14,7 @@
  * thread and reports it through the executor contract (rt->exec_done), so usage,
  * billing, activations and stats are the thread mode's. A worker that exits
  * or is killed by a signal during a call completes it `developer_error`
- * (Runtime.ExitError) with the exit status or signal. At a deadline invoke.c
+ * (Runtime.ExitError) with the exit status or signal. At a deadline invoke/
  * calls faas__proc_abandon: the worker is SIGKILLed and the call completes
  * `timeout` on the usual abandoned path. In every case the ctx is detached
  * from its worker before completion, so a worker never completes twice.

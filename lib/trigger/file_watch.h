@@ -1,6 +1,6 @@
 /*
  * libfaas — the inotify layer of the file trigger (file_watch.c), used by
- * trigger_file.c. It owns the inotify descriptor and the table of watched
+ * trigger/file.c. It owns the inotify descriptor and the table of watched
  * directories, turns raw inotify events into keyed changes relative to the
  * watched root, and knows nothing of records, batching or rules.
  *
