@@ -270,6 +270,29 @@ Test(contain, stuck_limit_throttles_the_function_only, .fini = teardown)
 	faas_activation_free(ok);
 }
 
+Test(contain, a_function_at_its_stuck_limit_gets_no_thread, .fini = teardown)
+{
+	int started = 0;
+
+	/* Limit 2 of 4 threads: two calls run and get stuck at t=100 ms, ten
+	 * more come at t=50 (two run on the free threads, eight wait until
+	 * t=150). The replacements for the first two must not start the
+	 * waiting ones: they end at their deadlines, never started. */
+	setup_rt(4, FAAS_DEFAULT_MAX_STUCK_THREADS, 0);
+	reg("stuck", stuck, 100);
+	for (int i = 0; i < 2; i++)
+		cr_assert_eq(th_invoke(rt, "stuck", NULL, &calls), 0);
+	th_spin(rt, 50);
+	for (int i = 0; i < 10; i++)
+		cr_assert_eq(th_invoke(rt, "stuck", NULL, &calls), 0);
+	cr_assert(th_wait(rt, &calls.n, 12, TH_WAIT_MS));
+	cr_assert_eq(count_status(&calls, 12, FAAS_STATUS_TIMEOUT), 12);
+	for (int i = 0; i < 12; i++)
+		started += faas_activation_started(calls.acts[i]);
+	cr_assert_eq(started, 4, "only the calls that found a free thread ran");
+	cr_assert_eq(bill.records, 4);
+}
+
 Test(contain, stuck_limit_option_is_honoured, .fini = teardown)
 {
 	setup_rt(4, FAAS_DEFAULT_MAX_STUCK_THREADS, 1);

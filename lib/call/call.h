@@ -137,7 +137,9 @@ struct faas_ctx {
 	uint64_t admitted_wall_us;
 	uint64_t admitted_ns;
 	atomic_uint_fast64_t started_ns; /* 0 until the handler (or init) starts */
-	uint64_t deadline_ns;            /* loop: heap key */
+	uint64_t deadline_ns;            /* admission + timeout, the deadline heap's key: set
+					  * on the loop before submit and fixed after, so a
+					  * pool thread may read it */
 	/* Set (release) by the executing thread once init is over, so the loop
 	 * may read cold and init_us after seeing it non-zero. */
 	atomic_uint_fast64_t handler_start_ns;

@@ -5,9 +5,10 @@
  * Containment: each function queues its calls apart (fn->threadq) and free
  * threads serve the functions with waiting calls in turn (a ring), so a slow
  * function delays only its own calls. A function with max_stuck_fn calls
- * stuck past their deadlines is refused new calls, and so is every function
- * while no thread is live: submit fails at once rather than queue a call no
- * thread will take.
+ * stuck past their deadlines gets no thread and is refused new calls (the
+ * calls it has waiting end at their deadlines, unstarted), and every
+ * function is refused while no thread is live: submit fails at once rather
+ * than queue a call no thread will take.
  *
  * Every thread is detached. The pool is reference counted by the runtime and
  * by every thread, because a thread retired at a deadline may return long
@@ -90,14 +91,19 @@ static void push_done_locked(faas__pool *pool, faas_ctx *ctx)
 static bool run_job(faas__pool *pool, faas_ctx *ctx)
 {
 	int expected = FAAS__QUEUED;
+	uint64_t now = faas__now_ns();
 	bool retired;
 
-	if (!atomic_compare_exchange_strong(&ctx->state, &expected, FAAS__RUNNING)) {
-		/* Cancelled while queued: the loop completed it already. */
+	/* Past its deadline (from admission) before a thread got to it: leave
+	 * it in the queued state for the loop's timer to end unstarted.
+	 * Starting it would only write this thread off too. */
+	if (now >= ctx->deadline_ns ||
+	    !atomic_compare_exchange_strong(&ctx->state, &expected, FAAS__RUNNING)) {
+		/* Or cancelled while queued: the loop completed it already. */
 		faas__ctx_release(ctx);
 		return true;
 	}
-	faas__ctx_execute(ctx, faas__now_ns(), false);
+	faas__ctx_execute(ctx, now, false);
 	if (ctx->fn->lib)
 		atomic_fetch_sub(&ctx->fn->lib->running, 1);
 
@@ -117,7 +123,11 @@ static bool run_job(faas__pool *pool, faas_ctx *ctx)
 	retired = ctx->exec.thread.retired;
 	if (retired) {
 		pool->stuck--;
-		ctx->fn->threadq.stuck--;
+		/* Below its stuck limit again, the function's queue may be
+		 * served: wake the idle threads for it (this one may be
+		 * leaving, and the queue may hold many calls). */
+		if (ctx->fn->threadq.stuck-- == pool->max_stuck_fn && ctx->fn->threadq.in_ring)
+			pthread_cond_broadcast(&pool->work);
 		if (pool->live < pool->target && !pool->shutdown) {
 			pool->live++;
 			retired = false;
@@ -139,17 +149,29 @@ static void ring_append_locked(faas__pool *pool, faas_fn *fn)
 	pool->ring_tail = fn;
 }
 
-/* The next call: the oldest of the function whose turn it is; the function
- * goes to the back of the ring if it has more, leaves it if not. */
+/* The next call: the oldest of the first function in the ring that is under
+ * its stuck limit (one at the limit gets no thread). The function goes to
+ * the back of the ring if it has more calls, leaves it if not. NULL if no
+ * function may be served. */
 static faas_ctx *pop_locked(faas__pool *pool)
 {
-	faas_fn *fn = pool->ring_head;
-	faas_ctx *ctx = fn->threadq.head;
+	faas_fn *prev = NULL, *fn = pool->ring_head;
+	faas_ctx *ctx;
 
+	while (fn && fn->threadq.stuck >= pool->max_stuck_fn) {
+		prev = fn;
+		fn = fn->threadq.next;
+	}
+	if (!fn)
+		return NULL;
+	if (prev)
+		prev->threadq.next = fn->threadq.next;
+	else
+		pool->ring_head = fn->threadq.next;
+	if (pool->ring_tail == fn)
+		pool->ring_tail = prev;
+	ctx = fn->threadq.head;
 	fn->threadq.head = ctx->exec.thread.next;
-	pool->ring_head = fn->threadq.next;
-	if (!pool->ring_head)
-		pool->ring_tail = NULL;
 	if (fn->threadq.head) {
 		ring_append_locked(pool, fn);
 	} else {
@@ -167,11 +189,10 @@ static void *worker_main(void *arg)
 	for (;;) {
 		faas_ctx *ctx;
 
-		while (!pool->ring_head && !pool->shutdown)
+		while (!(ctx = pop_locked(pool)) && !pool->shutdown)
 			pthread_cond_wait(&pool->work, &pool->mu);
-		if (!pool->ring_head)
+		if (!ctx)
 			break;
-		ctx = pop_locked(pool);
 		ctx->exec.thread.id = pthread_self();
 		pthread_mutex_unlock(&pool->mu);
 		if (!run_job(pool, ctx)) {
