@@ -136,8 +136,8 @@ Test(contain, seventy_stuck_calls_leave_another_function_answering, .fini = tear
 		cr_assert_eq(th_invoke(rt, "quick", NULL, &quick_calls), 0);
 		cr_assert(th_wait(rt, &quick_calls.n, i + 1, 2000), "quick call %d answered", i);
 		cr_assert_eq(faas_activation_status(quick_calls.acts[i]), FAAS_STATUS_SUCCESS,
-			     "quick call %d: %s", i,
-			     faas_activation_error_message(quick_calls.acts[i]));
+		             "quick call %d: %s", i,
+		             faas_activation_error_message(quick_calls.acts[i]));
 		cr_assert_lt(quick_calls.at_ms[i] - t0, 1000, "within its own deadline");
 		th_spin(rt, 20);
 	}
@@ -169,7 +169,7 @@ Test(contain, a_slow_functions_queue_does_not_delay_another, .fini = teardown)
 	/* One slow call's time at most (300 ms), not the ten rounds a single
 	 * FIFO makes it wait. */
 	cr_assert_lt(quick_calls.at_ms[0] - t0, 700, "took %llu ms",
-		     (unsigned long long)(quick_calls.at_ms[0] - t0));
+	             (unsigned long long)(quick_calls.at_ms[0] - t0));
 	cr_assert_lt(atomic_load(&slow_ran), SLOW / 2, "quick did not wait for the slow queue");
 	atomic_store(&release, 1);
 	cr_assert(th_wait(rt, &calls.n, SLOW, TH_WAIT_MS));
@@ -226,7 +226,7 @@ Test(contain, remaining_time_counts_the_wait_in_the_queue, .fini = teardown)
 	cr_assert(th_wait(rt, &quick_calls.n, 1, TH_WAIT_MS));
 	cr_assert_eq(faas_activation_status(quick_calls.acts[0]), FAAS_STATUS_SUCCESS);
 	cr_assert_leq(atomic_load(&remaining_at_start), 810, "got %llu",
-		      (unsigned long long)atomic_load(&remaining_at_start));
+	              (unsigned long long)atomic_load(&remaining_at_start));
 }
 
 Test(contain, stuck_limit_throttles_the_function_only, .fini = teardown)
@@ -253,7 +253,7 @@ Test(contain, stuck_limit_throttles_the_function_only, .fini = teardown)
 	cr_assert_eq(faas_activation_status(act), FAAS_STATUS_THROTTLED);
 	cr_assert_str_eq(faas_activation_error_type(act), "Runtime.FunctionStuck");
 	cr_assert_str_eq(faas_activation_error_message(act),
-			 "Rate Exceeded. (stuck: 2 calls are stuck past their deadline)");
+	                 "Rate Exceeded. (stuck: 2 calls are stuck past their deadline)");
 	cr_assert_not(faas_activation_started(act));
 	cr_assert_eq(bill.records, 2, "the two timed-out calls only");
 
@@ -303,7 +303,7 @@ Test(contain, stuck_limit_option_is_honoured, .fini = teardown)
 	cr_assert(th_wait(rt, &calls.n, 2, 200));
 	cr_assert_eq(faas_activation_status(calls.acts[1]), FAAS_STATUS_THROTTLED);
 	cr_assert_str_eq(faas_activation_error_message(calls.acts[1]),
-			 "Rate Exceeded. (stuck: 1 call is stuck past its deadline)");
+	                 "Rate Exceeded. (stuck: 1 call is stuck past its deadline)");
 }
 
 /* ---- no live thread: fail fast, and say degraded ---- */
@@ -385,10 +385,10 @@ Test(contain, no_live_thread_fails_fast_and_health_says_degraded, .fini = teardo
 	cr_assert_lt(quick_calls.at_ms[0] - t0, 100);
 	cr_assert_eq(faas_activation_status(quick_calls.acts[0]), FAAS_STATUS_THROTTLED);
 	cr_assert_str_eq(faas_activation_error_type(quick_calls.acts[0]),
-			 "Runtime.NoThreadAvailable");
+	                 "Runtime.NoThreadAvailable");
 	cr_assert(strstr(faas_activation_error_message(quick_calls.acts[0]),
-			 "no executor thread is left"),
-		  "%s", faas_activation_error_message(quick_calls.acts[0]));
+	                 "no executor thread is left"),
+	          "%s", faas_activation_error_message(quick_calls.acts[0]));
 
 	j = get_json(port, "/_faas/health", &status);
 	cr_assert_eq(status, 200, "degraded, not down");
