@@ -166,6 +166,23 @@ Test(manifest, runtime_options_come_from_the_manifest)
 	faas_manifest_free(m);
 }
 
+Test(manifest, max_stuck_per_function_comes_from_the_manifest)
+{
+	const char *json = "{\"runtime\":{\"max_stuck_per_function\":3}}";
+	const char *bad = "{\"runtime\":{\"max_stuck_per_function\":4097}}";
+	faas_runtime_options o = FAAS_RUNTIME_OPTIONS_INIT;
+	faas_manifest *m;
+	char err[ERRLEN];
+
+	cr_assert_eq(faas_manifest_parse(&m, json, strlen(json), NULL, err, sizeof(err)), 0, "%s",
+		     err);
+	cr_assert_eq(faas_manifest_runtime_options(m, &o), 0);
+	cr_assert_eq(o.max_stuck_per_function, 3);
+	faas_manifest_free(m);
+	cr_assert_neq(faas_manifest_parse(&m, bad, strlen(bad), NULL, err, sizeof(err)), 0);
+	cr_assert(strstr(err, "max_stuck_per_function"), "%s", err);
+}
+
 Test(manifest, apply_registers_everything_with_relative_paths)
 {
 	/* The base directory is the fixtures' folder, so "libfx_ok.so" resolves. */

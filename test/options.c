@@ -28,6 +28,7 @@ static void same_runtime_options(const faas_runtime_options *a, const faas_runti
 	cr_assert_eq(a->activation_capacity, b->activation_capacity);
 	cr_assert_eq(a->log_limit_bytes, b->log_limit_bytes);
 	cr_assert_eq(a->drain_timeout_ms, b->drain_timeout_ms);
+	cr_assert_eq(a->max_stuck_per_function, b->max_stuck_per_function);
 }
 
 static void same_fn_options(const faas_fn_options *a, const faas_fn_options *b)
@@ -93,6 +94,7 @@ Test(options, runtime_defaults_are_documented_values)
 	cr_assert_eq(o.activation_capacity, 1000);
 	cr_assert_eq(o.log_limit_bytes, 64 * 1024);
 	cr_assert_eq(o.drain_timeout_ms, 10000);
+	cr_assert_eq(o.max_stuck_per_function, 0, "0: half of the threads");
 }
 
 Test(options, runtime_init_wrong_version)
@@ -281,6 +283,18 @@ Test(options, runtime_drain_timeout_bounds)
 	expect_bad_runtime_option(&o, "drain_timeout_ms", NULL);
 	o.drain_timeout_ms = 0;
 	cr_assert_eq(faas_runtime_new(&rt, &o), 0, "0 means cancel at once");
+	faas_runtime_free(rt);
+}
+
+Test(options, runtime_max_stuck_per_function_bounds)
+{
+	faas_runtime_options o = FAAS_RUNTIME_OPTIONS_INIT;
+	faas_runtime *rt;
+
+	o.max_stuck_per_function = 4097;
+	expect_bad_runtime_option(&o, "max_stuck_per_function", NULL);
+	o.max_stuck_per_function = 4096;
+	cr_assert_eq(faas_runtime_new(&rt, &o), 0);
 	faas_runtime_free(rt);
 }
 

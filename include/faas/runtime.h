@@ -92,6 +92,11 @@ typedef struct faas_runtime_options {
 	 *  exists, else the installed one (libexecdir). Borrowed: must outlive the
 	 *  runtime's functions' registrations (it is copied at registration). */
 	const char *worker_path;
+	/** A function's thread-mode calls stuck past their deadline (their
+	 *  threads still inside the handler) before its further calls are
+	 *  refused `throttled` (Runtime.FunctionStuck) until they return;
+	 *  0 = half of `threads`, at least 1. */
+	unsigned int max_stuck_per_function;
 } faas_runtime_options;
 
 #define FAAS_RUNTIME_OPTIONS_INIT                                              \
@@ -102,7 +107,7 @@ typedef struct faas_runtime_options {
 		 FAAS_DEFAULT_BILLING_GRANULARITY_MS},                         \
 		FAAS_DEFAULT_TIMEOUT_MS, FAAS_DEFAULT_MEMORY_MB,               \
 		FAAS_DEFAULT_ACTIVATION_CAPACITY, FAAS_DEFAULT_LOG_LIMIT,      \
-		FAAS_DEFAULT_DRAIN_TIMEOUT_MS, NULL                            \
+		FAAS_DEFAULT_DRAIN_TIMEOUT_MS, NULL, 0                         \
 	}
 
 /** The version of faas_runtime_stats. */

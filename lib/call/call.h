@@ -66,6 +66,16 @@ struct faas_fn {
 	atomic_bool static_warm; /* static handlers: only the first call is cold */
 	unsigned int in_flight; /* loop thread */
 	struct faas__proc_pool *proc; /* exec/'s: the process executor's worker pool */
+	/* exec/'s, under the pool mutex: the thread pool's queue of this
+	 * function's calls. Every queued ctx holds a reference on the function,
+	 * so it stays alive while it is in the pool's ring (it leaves the ring
+	 * with its last queued call). */
+	struct {
+		struct faas_ctx *head, *tail; /* calls waiting for a thread, FIFO */
+		struct faas_fn *next;         /* the pool's ring of functions with waiting calls */
+		unsigned int stuck;           /* its calls retired at a deadline, still running */
+		bool in_ring;
+	} threadq;
 	const struct faas__exec_ops *exec; /* its executor, set at registration (invoke/) */
 	faas_fn_stats stats;    /* loop thread; in_flight is filled on read */
 	struct faas_fn *next;   /* registry list (loop thread) */
@@ -127,7 +137,9 @@ struct faas_ctx {
 	uint64_t admitted_wall_us;
 	uint64_t admitted_ns;
 	atomic_uint_fast64_t started_ns; /* 0 until the handler (or init) starts */
-	uint64_t deadline_ns;            /* loop: heap key */
+	uint64_t deadline_ns;            /* admission + timeout, the deadline heap's key: set
+					  * on the loop before submit and fixed after, so a
+					  * pool thread may read it */
 	/* Set (release) by the executing thread once init is over, so the loop
 	 * may read cold and init_us after seeing it non-zero. */
 	atomic_uint_fast64_t handler_start_ns;

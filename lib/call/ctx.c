@@ -176,14 +176,13 @@ uint32_t faas_ctx_memory_limit_mb(const faas_ctx *ctx)
 
 uint64_t faas_ctx_remaining_ms(const faas_ctx *ctx)
 {
-	uint64_t started, deadline, now;
+	uint64_t deadline, now;
 
 	if (!ctx)
 		return 0;
-	started = atomic_load(&((faas_ctx *)ctx)->started_ns);
-	if (started == 0)
-		return ctx->fn->timeout_ms;
-	deadline = started + (uint64_t)ctx->fn->timeout_ms * 1000000u;
+	/* The deadline runs from admission (invoke/deadline.c): time the call
+	 * waited for a thread is already spent. */
+	deadline = ctx->admitted_ns + (uint64_t)ctx->fn->timeout_ms * 1000000u;
 	now = faas__now_ns();
 	return now >= deadline ? 0 : (deadline - now) / 1000000u;
 }

@@ -44,6 +44,10 @@
 #define FAAS__ERR_INTERNAL "Runtime.InternalError"
 #define FAAS__ERR_DEFAULT "Error"
 #define FAAS__ERR_EXIT "Runtime.ExitError"
+/* Throttled by the thread pool's containment (exec/pool.c): the function has
+ * too many calls stuck past their deadlines, or no thread is left at all. */
+#define FAAS__ERR_FN_STUCK "Runtime.FunctionStuck"
+#define FAAS__ERR_NO_THREADS "Runtime.NoThreadAvailable"
 
 /* ---- errors ---- */
 int faas__fail(faas_runtime *rt, int err, const char *fmt, ...) FAAS_PRINTF(3, 4);
@@ -114,6 +118,10 @@ struct faas_runtime {
 	faas__pool *pool;            /* the thread executor */
 	uv_async_t pool_async;       /* thread pool -> loop */
 	void (*exec_done)(faas_runtime *rt, faas_ctx *ctx, const struct faas__outcome *o);
+	/* Set by a submit that returns FAAS_EBUSY for a reason with an error type
+	 * of its own (a static string); NULL means FAAS__ERR_THROTTLED. invoke/
+	 * reads and clears it. */
+	const char *exec_refusal;
 
 	/* invoke: calls in flight, deadlines, drain */
 	faas_ctx *inflight;          /* doubly linked */

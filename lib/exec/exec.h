@@ -11,9 +11,13 @@
  *   outcome there. On an error submit leaves ctx untouched and done is never
  *   called. done never runs the caller's callback (completion defers it), so
  *   an executor may call it in the middle of its own bookkeeping.
+ * - submit refusing with FAAS_EBUSY ends the call `throttled`, unstarted; the
+ *   error type is rt->exec_refusal if the executor set it.
  * - abandon(ctx) takes a submitted call back (deadline, cancel): true means
  *   the loop now owns its completion and done will not be called for it;
  *   false means the executor finished first and done is on its way.
+ *   *was_running false means the handler never started: the call ends
+ *   without a usage record.
  * - An executor never calls invoke/ or runtime/ code, and nothing outside
  *   exec/ switches on the isolation mode: what invoke/ must know of an
  *   executor is in its flags.
@@ -57,7 +61,10 @@ typedef struct faas__exec_ops {
 	/* Whether a call now would start warm. */
 	bool (*warm)(const faas_fn *fn);
 	/* 0, FAAS_EBUSY (no capacity, nothing may be added), or another error
-	 * with the message in faas_runtime_last_error. */
+	 * with the message in faas_runtime_last_error. With FAAS_EBUSY the
+	 * message says why, and the executor may name the reason's error type in
+	 * rt->exec_refusal (a static string; left NULL, the call is
+	 * FAAS__ERR_THROTTLED). */
 	int (*submit)(faas_ctx *ctx);
 	bool (*abandon)(faas_ctx *ctx, bool *was_running);
 	/* Add this executor's counts to *out. May be NULL. */
@@ -86,9 +93,16 @@ extern const faas__exec_ops faas__exec_process;
 
 /* ---- the thread pool (pool.c), behind faas__exec_thread (thread.c) ---- */
 typedef struct faas__pool faas__pool;
+/* max_stuck: stuck threads that are replaced; max_stuck_fn (>= 1): a
+ * function's calls stuck past their deadlines before its calls are refused. */
 int faas__pool_new(faas__pool **out, unsigned int threads, unsigned int max_stuck,
-		   void (*notify)(void *), void *notify_arg);
-void faas__pool_submit(faas__pool *pool, faas_ctx *ctx);
+		   unsigned int max_stuck_fn, void (*notify)(void *), void *notify_arg);
+/* Why submit refused a call (*stuck then says how many calls are stuck: the
+ * function's, or the whole pool's when no thread is live). */
+#define FAAS__POOL_FN_STUCK 1
+#define FAAS__POOL_NO_THREADS 2
+/* Queue ctx on its function's queue: 0, or a refusal above (ctx untouched). */
+int faas__pool_submit(faas__pool *pool, faas_ctx *ctx, unsigned int *stuck);
 /* Loop: try to take a running or queued call away from the pool (deadline or
  * cancel). Returns true if the loop now owns completion; false if the worker
  * finished first (its completion is on the way). */

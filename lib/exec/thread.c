@@ -25,6 +25,17 @@ static void notify_loop(void *arg)
 	uv_async_send(arg);
 }
 
+/* 0 means half the pool, so one function's stuck calls leave the other half
+ * of the threads to everyone else; at least 1. */
+static unsigned int max_stuck_per_function(const faas_runtime_options *o)
+{
+	unsigned int half = o->threads / 2;
+
+	if (o->max_stuck_per_function)
+		return o->max_stuck_per_function;
+	return half > 0 ? half : 1;
+}
+
 static int thread_start(faas_runtime *rt)
 {
 	int rc;
@@ -35,8 +46,8 @@ static int thread_start(faas_runtime *rt)
 	faas__handles_add(rt, 1);
 	/* An idle runtime must not keep the host's loop alive. */
 	uv_unref((uv_handle_t *)&rt->pool_async);
-	rc = faas__pool_new(&rt->pool, rt->opts.threads, rt->opts.max_stuck_threads, notify_loop,
-			    &rt->pool_async);
+	rc = faas__pool_new(&rt->pool, rt->opts.threads, rt->opts.max_stuck_threads,
+			    max_stuck_per_function(&rt->opts), notify_loop, &rt->pool_async);
 	return rc;
 }
 
@@ -63,8 +74,25 @@ static bool thread_warm(const faas_fn *fn)
 
 static int thread_submit(faas_ctx *ctx)
 {
-	faas__pool_submit(ctx->rt->pool, ctx);
-	return 0;
+	faas_runtime *rt = ctx->rt;
+	unsigned int stuck = 0;
+
+	switch (faas__pool_submit(rt->pool, ctx, &stuck)) {
+	case 0:
+		return 0;
+	case FAAS__POOL_FN_STUCK:
+		rt->exec_refusal = FAAS__ERR_FN_STUCK;
+		return faas__fail(rt, FAAS_EBUSY,
+				  "Rate Exceeded. (%s: %u call%s stuck past %s deadline)",
+				  ctx->fn->name, stuck, stuck == 1 ? " is" : "s are",
+				  stuck == 1 ? "its" : "their");
+	default:
+		rt->exec_refusal = FAAS__ERR_NO_THREADS;
+		return faas__fail(rt, FAAS_EBUSY,
+				  "Rate Exceeded. (no executor thread is left: all %u are stuck "
+				  "past a deadline and max_stuck_threads allows no replacement)",
+				  stuck);
+	}
 }
 
 static bool thread_abandon(faas_ctx *ctx, bool *was_running)

@@ -179,12 +179,26 @@ static void list_activations(faas__http_exchange *x, faas_runtime *rt, const cha
 	faas__api_respond_json(x, 200, &hs, body);
 }
 
+/* 200 "ok"; 200 "degraded" with the reason while thread-mode calls are stuck
+ * or no thread is live (the host still answers, other calls and isolation
+ * modes still run, and stuck threads may return: a probe should alert, not
+ * restart); 503 "stopping". */
 static void get_health(faas__http_exchange *x, faas_runtime *rt)
 {
 	faas__api_hdrs hs = {.n = 0};
 	cJSON *body = cJSON_CreateObject();
+	faas_runtime_stats rs;
+	char reason[160];
+	bool degraded = !rt->stopping && faas_runtime_stats_get(&rs, rt) == 0 &&
+			faas__runtime_degraded(&rs, reason, sizeof(reason));
+	const char *status = rt->stopping ? "stopping" : degraded ? "degraded" : "ok";
+	bool ok = body && cJSON_AddStringToObject(body, "status", status);
 
-	if (body && !cJSON_AddStringToObject(body, "status", rt->stopping ? "stopping" : "ok")) {
+	if (ok && degraded)
+		ok = cJSON_AddStringToObject(body, "reason", reason) &&
+		     cJSON_AddNumberToObject(body, "threads", rs.threads) &&
+		     cJSON_AddNumberToObject(body, "stuckThreads", rs.stuck_threads);
+	if (!ok) {
 		cJSON_Delete(body);
 		body = NULL;
 	}

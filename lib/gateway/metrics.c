@@ -168,6 +168,26 @@ static void render_durations(faas__buf *b, const snaps *s)
 
 }
 
+bool faas__runtime_degraded(const faas_runtime_stats *rs, char *reason, size_t size)
+{
+	if (rs->threads == 0) {
+		if (reason)
+			snprintf(reason, size,
+				 "no executor thread can take thread-mode calls: %u stuck past "
+				 "a deadline",
+				 rs->stuck_threads);
+		return true;
+	}
+	if (rs->stuck_threads > 0) {
+		if (reason)
+			snprintf(reason, size, "%u thread-mode call%s stuck past %s deadline",
+				 rs->stuck_threads, rs->stuck_threads == 1 ? " is" : "s are",
+				 rs->stuck_threads == 1 ? "its" : "their");
+		return true;
+	}
+	return false;
+}
+
 static void render_runtime(faas__buf *b, const faas_runtime_stats *rs)
 {
 	mb_family(b, "faas_runtime_concurrent_executions", "gauge",
@@ -178,6 +198,10 @@ static void render_runtime(faas__buf *b, const faas_runtime_stats *rs)
 	mb_family(b, "faas_runtime_stuck_threads", "gauge",
 		  "Executor threads retired at a deadline and still inside a handler.");
 	faas__buf_appendf(b, "faas_runtime_stuck_threads %u\n", rs->stuck_threads);
+	mb_family(b, "faas_runtime_degraded", "gauge",
+		  "1 while no executor thread is live or calls are stuck past their deadlines.");
+	faas__buf_appendf(b, "faas_runtime_degraded %d\n",
+			  faas__runtime_degraded(rs, NULL, 0) ? 1 : 0);
 }
 
 static void render(faas__buf *b, const snaps *s, const faas_runtime_stats *rs)

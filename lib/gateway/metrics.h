@@ -15,4 +15,9 @@
  * FAAS_EINVAL or FAAS_ENOMEM (also past the size cap). */
 int faas__metrics_render(char **out, size_t *len, faas_runtime *rt);
 
+/* Whether the thread pool is degraded: no live thread, or calls stuck past
+ * their deadlines. If so, and reason is not NULL, a sentence saying why. The
+ * health route and the faas_runtime_degraded gauge share this rule. */
+bool faas__runtime_degraded(const faas_runtime_stats *rs, char *reason, size_t size);
+
 #endif /* FAAS_LIB_GATEWAY_METRICS_H */

@@ -170,6 +170,7 @@ static void start(faas_runtime *rt, faas_ctx *ctx)
 	faas_fn *fn = ctx->fn;
 	const faas__exec_ops *exec = fn->exec;
 	char msg[FAAS__ERRMSG_SIZE];
+	const char *type;
 	int rc;
 
 	ctx->next = rt->inflight;
@@ -195,15 +196,19 @@ static void start(faas_runtime *rt, faas_ctx *ctx)
 	if (faas__deadline_push(rt, ctx) != 0) {
 		/* Without a deadline slot the call cannot be guarded: fail it as
 		 * libfaas's own error before it starts. */
-		faas__not_started(rt, ctx, FAAS_STATUS_INTERNAL_ERROR, "out of memory arming the deadline");
+		faas__not_started(rt, ctx, FAAS_STATUS_INTERNAL_ERROR, NULL,
+				  "out of memory arming the deadline");
 		return;
 	}
 	rc = exec->submit(ctx);
 	if (rc != 0) {
 		faas__deadline_remove(rt, ctx);
 		snprintf(msg, sizeof(msg), "%s", faas_runtime_last_error(rt));
+		/* exec.h: a refusal may name its own error type. */
+		type = rc == FAAS_EBUSY ? rt->exec_refusal : NULL;
+		rt->exec_refusal = NULL;
 		faas__not_started(rt, ctx, rc == FAAS_EBUSY ? FAAS_STATUS_THROTTLED : FAAS_STATUS_INTERNAL_ERROR,
-			    msg);
+			    type, msg);
 		faas__deadline_arm(rt);
 		return;
 	}

@@ -196,22 +196,34 @@ static void complete_finished(faas_runtime *rt, faas_ctx *ctx)
 	record_started(rt, ctx, status, type, msg, true);
 }
 
+static void record_unstarted(faas_runtime *rt, faas_ctx *ctx, faas_status status,
+			     const char *type, const char *msg);
+
 void faas__complete_abandoned(faas_runtime *rt, faas_ctx *ctx, faas_status status,
 			       bool was_running)
 {
+	const char *type = FAAS__ERR_CANCELED;
 	char msg[128];
 
 	atomic_store(&ctx->cancelled, true);
 	if (status == FAAS_STATUS_TIMEOUT) {
+		type = FAAS__ERR_TIMEOUT;
 		snprintf(msg, sizeof(msg), "Task timed out after %.2f seconds",
 			 ctx->fn->timeout_ms / 1000.0);
-		record_started(rt, ctx, status, FAAS__ERR_TIMEOUT, msg, false);
 	} else {
-		record_started(rt, ctx, status, FAAS__ERR_CANCELED,
-			       "the runtime stopped before the call finished", false);
+		snprintf(msg, sizeof(msg), "the runtime stopped before the call finished");
 	}
-	if (ctx->fn->lib && !was_running)
-		atomic_fetch_sub(&ctx->fn->lib->running, 1); /* it never ran */
+	if (was_running) {
+		record_started(rt, ctx, status, type, msg, false);
+		return;
+	}
+	/* Its deadline (from admission) passed while it waited for a thread, or
+	 * the drain ended first: it never started, so it has no usage record
+	 * and costs nothing. */
+	inflight_unlink(rt, ctx);
+	if (ctx->fn->lib)
+		atomic_fetch_sub(&ctx->fn->lib->running, 1);
+	record_unstarted(rt, ctx, status, type, msg);
 }
 
 /* The executor contract's done: a submitted call ended. */
@@ -238,9 +250,8 @@ bool faas__executor_abandon(faas_ctx *ctx, bool *was_running)
 	return ctx->fn->exec->abandon(ctx, was_running);
 }
 
-/* Throttled and rejected calls never start: an activation, no usage record. */
-void faas__complete_unstarted(faas_runtime *rt, faas_ctx *ctx, faas_status status,
-			       const char *type, const char *msg)
+static void record_unstarted(faas_runtime *rt, faas_ctx *ctx, faas_status status,
+			     const char *type, const char *msg)
 {
 	faas_activation *act = ctx->act;
 
@@ -253,17 +264,26 @@ void faas__complete_unstarted(faas_runtime *rt, faas_ctx *ctx, faas_status statu
 	rt->stats.activations[status]++;
 	faas__fn_count(ctx->fn, &act->usage, false);
 	faas__store_put(&rt->store, act);
+}
+
+/* Throttled and rejected calls never start: an activation, no usage record. */
+void faas__complete_unstarted(faas_runtime *rt, faas_ctx *ctx, faas_status status,
+			       const char *type, const char *msg)
+{
+	record_unstarted(rt, ctx, status, type, msg);
 	faas__deliver_later(rt, ctx);
 }
 
 /* A call its executor could not take: undo start() and complete it unstarted. */
-void faas__not_started(faas_runtime *rt, faas_ctx *ctx, faas_status status, const char *msg)
+void faas__not_started(faas_runtime *rt, faas_ctx *ctx, faas_status status, const char *type,
+		       const char *msg)
 {
 	inflight_unlink(rt, ctx);
 	if (ctx->fn->lib)
 		atomic_fetch_sub(&ctx->fn->lib->running, 1);
-	faas__complete_unstarted(rt, ctx, status,
-			   status == FAAS_STATUS_THROTTLED ? FAAS__ERR_THROTTLED : FAAS__ERR_INTERNAL, msg);
+	if (!type)
+		type = status == FAAS_STATUS_THROTTLED ? FAAS__ERR_THROTTLED : FAAS__ERR_INTERNAL;
+	faas__complete_unstarted(rt, ctx, status, type, msg);
 }
 
 /* ---- deadlines, cancellation and the drain ---- */

@@ -61,17 +61,11 @@ static void on_deadline(uv_timer_t *t)
 	while (faas__heap_len(&rt->deadlines) > 0 &&
 	       ctx_of(faas__heap_peek(&rt->deadlines))->deadline_ns <= now) {
 		faas_ctx *ctx = ctx_of(faas__heap_peek(&rt->deadlines));
-		uint64_t started = atomic_load(&ctx->started_ns);
-		uint64_t timeout_ns = (uint64_t)ctx->fn->timeout_ms * 1000000u;
 
+		/* The deadline counts from admission: time spent waiting for a
+		 * thread is the caller's time too, so a queue can never hold a
+		 * call past it (one that never started ends unbilled). */
 		faas__deadline_remove(rt, ctx);
-		/* The deadline counts from the moment a worker took the call; one
-		 * that waited in the queue gets its full time. */
-		if (started == 0 || started + timeout_ns > now) {
-			ctx->deadline_ns = (started == 0 ? now : started) + timeout_ns;
-			if (faas__deadline_push(rt, ctx) == 0)
-				continue;
-		}
 		rt->deadline_expired(rt, ctx);
 	}
 	faas__deadline_arm(rt);

@@ -22,14 +22,17 @@ void faas__deadline_arm(faas_runtime *rt);
 void faas__on_exec_done(faas_runtime *rt, faas_ctx *ctx, const faas__outcome *o);
 /* Take a call back from whichever executor runs it (deadline or cancel). */
 bool faas__executor_abandon(faas_ctx *ctx, bool *was_running);
-/* The loop completed a call it took back: timeout, or canceled. */
+/* The loop completed a call it took back: timeout, or canceled. One that
+ * never started (!was_running) gets no usage record. */
 void faas__complete_abandoned(faas_runtime *rt, faas_ctx *ctx, faas_status status,
 			      bool was_running);
 /* Throttled and rejected calls never start: an activation, no usage record. */
 void faas__complete_unstarted(faas_runtime *rt, faas_ctx *ctx, faas_status status,
 			      const char *type, const char *msg);
-/* A call its executor could not take: undo start() and complete it unstarted. */
-void faas__not_started(faas_runtime *rt, faas_ctx *ctx, faas_status status, const char *msg);
+/* A call its executor could not take: undo start() and complete it unstarted.
+ * type NULL: FAAS__ERR_THROTTLED or FAAS__ERR_INTERNAL, by status. */
+void faas__not_started(faas_runtime *rt, faas_ctx *ctx, faas_status status, const char *type,
+		       const char *msg);
 /* Run the caller's callback now (a clean point), or on the next loop turn. */
 void faas__deliver(faas_runtime *rt, faas_ctx *ctx);
 void faas__deliver_later(faas_runtime *rt, faas_ctx *ctx);

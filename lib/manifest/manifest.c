@@ -23,7 +23,8 @@ static const char *const top_keys[] = {"runtime", "defaults", "pricing", "functi
 				       "triggers", "rules", NULL};
 static const char *const runtime_keys[] = {"threads", "max_concurrency", "max_stuck_threads",
 					   "activation_capacity", "log_limit_bytes",
-					   "drain_timeout_ms", "log", NULL};
+					   "drain_timeout_ms", "log", "max_stuck_per_function",
+					   NULL};
 static const char *const defaults_keys[] = {"timeout_ms", "memory_mb", NULL};
 static const char *const pricing_keys[] = {"gb_second_usd", "request_usd", "granularity_ms",
 					   NULL};

@@ -37,6 +37,8 @@ const faas__option_range faas__option_ranges[] = {
 	      FAAS__OPTION_SIZE, FAAS__MIN_LOG_LIMIT, FAAS__MAX_LOG_LIMIT),
 	RANGE("runtime", "drain_timeout_ms", "drain_timeout_ms", drain_timeout_ms,
 	      FAAS__OPTION_U32, 0, FAAS_MAX_TIMEOUT_MS),
+	RANGE("runtime", "max_stuck_per_function", "max_stuck_per_function",
+	      max_stuck_per_function, FAAS__OPTION_UINT, 0, FAAS__MAX_STUCK_THREADS_LIMIT),
 	RANGE("pricing", "granularity_ms", "pricing.granularity_ms", pricing.granularity_ms,
 	      FAAS__OPTION_U32, 1, FAAS__MAX_GRANULARITY_MS),
 };
