@@ -3,7 +3,10 @@
  * function's next call succeeds on a new worker, and that another function
  * answers while the bad call is in flight. */
 #include <dirent.h>
+#include <errno.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -597,4 +600,225 @@ Test(process, worker_gone_before_answering)
 {
 	/* The script exits (status 0) before answering the call. */
 	fake_worker_case("' ; exit 0; '", "worker exited with status 0");
+}
+
+/* ---- the worker's process tree ---- */
+
+/* Dead: no such pid, or a zombie (it exited; its worker, its parent, is gone
+ * and whoever inherited it has not reaped it yet). */
+static bool pid_gone(int pid)
+{
+	char path[64], buf[512];
+	const char *p;
+	FILE *f;
+	size_t n;
+
+	if (kill(pid, 0) != 0 && errno == ESRCH)
+		return true;
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	f = fopen(path, "r");
+	if (!f)
+		return true;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	p = strrchr(buf, ')');
+	return p && p[1] == ' ' && (p[2] == 'Z' || p[2] == 'X');
+}
+
+static bool pid_gone_pred(void *arg)
+{
+	return pid_gone(*(int *)arg);
+}
+
+/* The pid a handler wrote to path. */
+static int read_pid(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	int pid = 0;
+
+	cr_assert_not_null(f, "the handler wrote no pid to %s", path);
+	cr_assert_eq(fscanf(f, "%d", &pid), 1);
+	fclose(f);
+	unlink(path);
+	cr_assert_gt(pid, 1);
+	return pid;
+}
+
+/* Wait for pid to die; kill it either way, so a failing case leaves nothing
+ * running. */
+static bool gone_within(int pid, unsigned int ms)
+{
+	bool gone = th_wait_for(rt, pid_gone_pred, &pid, ms);
+
+	if (!gone)
+		kill(pid, SIGKILL);
+	return gone;
+}
+
+/* A temporary file name for a handler to write a pid to. */
+static void pid_file(char *path, size_t size, char *event, size_t esize, const char *mode)
+{
+	int fd;
+
+	snprintf(path, size, "/tmp/faas-pid-XXXXXX");
+	fd = mkstemp(path);
+	cr_assert_geq(fd, 0);
+	close(fd);
+	snprintf(event, esize, "{\"mode\":\"%s\",\"file\":\"%s\"}", mode, path);
+}
+
+static void deadline_kills(const char *mode)
+{
+	char path[64], event[160];
+	int pid;
+
+	pid_file(path, sizeof(path), event, sizeof(event), mode);
+	faas_activation_free(
+	    bad_call("spin", event, FAAS_STATUS_TIMEOUT, "Sandbox.Timedout", NULL, true));
+	pid = read_pid(path);
+	cr_assert(gone_within(pid, 2000), "%s: pid %d outlived its worker's deadline", mode, pid);
+}
+
+Test(process, deadline_kills_forked_children, .init = setup, .fini = teardown)
+{
+	deadline_kills("forksleep");
+}
+
+Test(process, deadline_kills_execd_programs, .init = setup, .fini = teardown)
+{
+	deadline_kills("spawnsleep");
+}
+
+Test(process, children_left_after_a_call_are_killed, .init = setup, .fini = teardown)
+{
+	char path[64], event[160];
+	faas_activation *act;
+	const char *logs;
+	double worker;
+	int pid;
+
+	pid_file(path, sizeof(path), event, sizeof(event), "leave");
+	act = th_call(rt, "adv", event);
+	cr_assert_eq(faas_activation_status(act), FAAS_STATUS_SUCCESS, "%s: %s",
+	             faas_activation_error_type(act), faas_activation_error_message(act));
+	worker = pid_of(act);
+	pid = read_pid(path);
+	cr_assert(gone_within(pid, 2000), "the leftover child %d lives", pid);
+	logs = faas_activation_logs(act);
+	cr_assert(logs && strstr(logs, "[libfaas] the handler left 1 process behind"), "log: %s",
+	          logs ? logs : "(none)");
+	cr_assert(strstr(logs, "killed, worker recycled"), "%s", logs);
+	faas_activation_free(act);
+	cr_assert_neq(call_ok("adv"), worker, "the worker was not recycled");
+}
+
+/* The first faas-worker child of this process; 0 if none. */
+static int worker_pid(void)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *e;
+	int found = 0;
+
+	if (!d)
+		return 0;
+	while (!found && (e = readdir(d))) {
+		char path[300], buf[512], comm[64];
+		int ppid;
+		FILE *f;
+
+		if (e->d_name[0] < '0' || e->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/stat", e->d_name);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		if (fgets(buf, sizeof(buf), f) &&
+		    sscanf(buf, "%*d (%63[^)]) %*c %d", comm, &ppid) == 2 && ppid == getpid() &&
+		    strcmp(comm, "faas-worker") == 0)
+			found = atoi(e->d_name);
+		fclose(f);
+	}
+	closedir(d);
+	return found;
+}
+
+/* The host is a fork of this test: it starts a worker, gets it running a
+ * call that never ends, tells us its pid and dies without cleaning up. */
+static void host_that_dies(int out)
+{
+	faas_runtime_options o = th_ropts();
+	faas_fn_options fo = popts(60000);
+	faas_runtime *own = th_rt_new(NULL, &o);
+	th_calls c;
+	int pid = 0;
+
+	th_calls_init(&c);
+	fo.process_prewarm = 1;
+	th_register(own, "spin", &fo);
+	if (th_invoke(own, "spin", "{\"mode\":\"spin\"}", &c) == 0) {
+		th_spin(own, 200);
+		pid = worker_pid();
+	}
+	(void)!write(out, &pid, sizeof(pid));
+	_exit(0);
+}
+
+Test(process, workers_die_with_their_host)
+{
+	int fds[2], pid = 0, status;
+	pid_t host;
+	bool gone = false;
+
+	cr_assert_eq(pipe(fds), 0);
+	host = fork();
+	cr_assert_geq(host, 0);
+	if (host == 0) {
+		close(fds[0]);
+		host_that_dies(fds[1]);
+	}
+	close(fds[1]);
+	cr_assert_eq(read(fds[0], &pid, sizeof(pid)), (ssize_t)sizeof(pid));
+	close(fds[0]);
+	cr_assert_eq(waitpid(host, &status, 0), host);
+	cr_assert_gt(pid, 0, "the host found no worker");
+	for (int i = 0; i < 200 && !(gone = pid_gone(pid)); i++)
+		th_sleep_ms(10);
+	if (!gone)
+		kill(pid, SIGKILL);
+	cr_assert(gone, "worker %d outlived its host", pid);
+}
+
+Test(process, process_limit_is_applied_or_reported, .init = setup, .fini = teardown)
+{
+	faas_fn_options fo = popts(10000);
+	faas_activation *a, *b;
+	const cJSON *forked;
+
+	fo.process_max_processes = 4;
+	th_register(rt, "few", &fo);
+	a = th_call(rt, "few", "{\"mode\":\"forkn\",\"n\":32}");
+	b = th_call(rt, "few", "{\"mode\":\"forkn\",\"n\":32}");
+	cr_assert_eq(faas_activation_status(a), FAAS_STATUS_SUCCESS);
+	forked = cJSON_GetObjectItemCaseSensitive(faas_activation_result(a), "forked");
+	cr_assert(cJSON_IsNumber(forked));
+	cr_assert_not_null(faas_activation_logs(a));
+	if (getuid() == 0) {
+		/* Root is not bound by RLIMIT_NPROC: said, not claimed. */
+		cr_assert(strstr(faas_activation_logs(a), "[libfaas] process_max_processes 4: "
+		                                          "not enforced"),
+		          "%s", faas_activation_logs(a));
+	} else {
+		cr_assert(strstr(faas_activation_logs(a), "[libfaas] process_max_processes 4: "
+		                                          "RLIMIT_NPROC"),
+		          "%s", faas_activation_logs(a));
+		cr_assert_lt(forked->valueint, 32, "the limit let every fork through");
+	}
+	/* Once per worker, not in every call. */
+	cr_assert(!faas_activation_logs(b) || !strstr(faas_activation_logs(b), "process_max"));
+	faas_activation_free(a);
+	faas_activation_free(b);
+	fo.process_max_processes = FAAS_MAX_PROCESS_MAX_PROCESSES + 1;
+	cr_assert_eq(faas_fn_register(NULL, rt, "s", &fo), FAAS_EINVAL);
+	cr_assert(strstr(faas_runtime_last_error(rt), "process_max_processes"));
 }

@@ -53,6 +53,8 @@ typedef enum faas_seccomp {
 #define FAAS_DEFAULT_PROCESS_MAX_WORKERS 4u
 #define FAAS_MAX_PROCESS_WORKERS 256u
 #define FAAS_DEFAULT_PROCESS_IDLE_MS 60000u
+#define FAAS_DEFAULT_PROCESS_MAX_PROCESSES 64u
+#define FAAS_MAX_PROCESS_MAX_PROCESSES 65536u
 
 /** The version of faas_fn_options. */
 #define FAAS_FN_OPTIONS_VERSION 1
@@ -103,13 +105,19 @@ typedef struct faas_fn_options {
 	 *  library (x86-64 and aarch64 Linux; elsewhere registration fails with
 	 *  FAAS_ENOTSUP). Default FAAS_SECCOMP_OFF. */
 	faas_seccomp process_seccomp;
+	/** `process`: processes and threads a worker's handler may start, beyond
+	 *  the worker itself; 0 = FAAS_DEFAULT_PROCESS_MAX_PROCESSES, at most
+	 *  FAAS_MAX_PROCESS_MAX_PROCESSES. Set as RLIMIT_NPROC, which counts every
+	 *  task of the user and does not apply to root: where it cannot be
+	 *  enforced the first call on each worker says so in its log. */
+	unsigned int process_max_processes;
 } faas_fn_options;
 
 #define FAAS_FN_OPTIONS_INIT                                                   \
 	{                                                                      \
 		FAAS_FN_OPTIONS_VERSION, NULL, NULL, NULL, NULL, 0, 0, 0,      \
 		FAAS_ISOLATION_THREAD, 0, 0, false, 0, NULL, 0, 0, 0, 0,       \
-		FAAS_SECCOMP_OFF                                               \
+		FAAS_SECCOMP_OFF, 0                                            \
 	}
 
 /** Upper bounds (ms) of the duration histogram buckets; a last bucket is +Inf. */

@@ -15,7 +15,8 @@
  * billing, activations and stats are the thread mode's. A worker that exits
  * or is killed by a signal during a call completes it `developer_error`
  * (Runtime.ExitError) with the exit status or signal. At a deadline invoke/
- * calls faas__proc_abandon: the worker is SIGKILLed and the call completes
+ * calls faas__proc_abandon: the worker's process group is SIGKILLed (so what
+ * the handler forked or exec'd dies with it) and the call completes
  * `timeout` on the usual abandoned path. In every case the ctx is detached
  * from its worker before completion, so a worker never completes twice.
  *
@@ -155,6 +156,8 @@ int faas__proc_pool_new(faas__proc_pool **out, faas_runtime *rt, faas_fn *fn,
 	if (pool->max > FAAS_MAX_PROCESS_WORKERS)
 		pool->max = FAAS_MAX_PROCESS_WORKERS;
 	pool->seccomp = o->process_seccomp;
+	pool->max_processes = o->process_max_processes ? o->process_max_processes
+	                                               : FAAS_DEFAULT_PROCESS_MAX_PROCESSES;
 	pool->idle_ms = o->process_idle_ms ? o->process_idle_ms : FAAS_DEFAULT_PROCESS_IDLE_MS;
 	big = fn->result_limit > FAAS__WP_STATE_VALUE_MAX ? fn->result_limit
 	                                                  : FAAS__WP_STATE_VALUE_MAX;
@@ -371,6 +374,10 @@ static int process_check(faas_runtime *rt, const char *name, const faas_fn_optio
 		return faas__fail(rt, FAAS_ENOTSUP,
 				  "%s: process_seccomp: not supported on this platform", name);
 #endif
+	if (o->process_max_processes > FAAS_MAX_PROCESS_MAX_PROCESSES)
+		return faas__fail(rt, FAAS_EINVAL,
+		                  "%s: process_max_processes: expected 0..%u, got %u", name,
+		                  FAAS_MAX_PROCESS_MAX_PROCESSES, o->process_max_processes);
 	if (o->process_prewarm > max)
 		return faas__fail(rt, FAAS_EINVAL,
 				  "%s: process_prewarm: expected 0..%u, got %u", name, max,

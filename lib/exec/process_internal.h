@@ -46,6 +46,10 @@ struct faas__proc_worker {
 	char line[2][FAAS__PROC_LINE_MAX];
 	size_t line_len[2];
 	char fail[160]; /* why the host killed it, "" if it did not */
+	/* What READY said of the process limit when it is not fully in force,
+	 * logged once, in the first call the worker serves; "" if nothing. */
+	char limit_note[160];
+	bool served; /* it has answered a call */
 	uint64_t idle_since_ns;
 	faas__proc_worker *next;
 	char readbuf[FAAS__PROC_READ_CHUNK];
@@ -72,6 +76,7 @@ struct faas__proc_pool {
 	unsigned int min, max;
 	uint32_t idle_ms;
 	faas_seccomp seccomp;
+	unsigned int max_processes; /* process_max_processes, default applied */
 	size_t max_frame;
 	faas__proc_worker *workers; /* every worker whose handles are not all closed */
 	unsigned int live;          /* workers not DEAD */
@@ -85,8 +90,9 @@ struct faas__proc_pool {
 /* Start a worker and send it LOAD (init_now: run the module's init at once).
  * On error the worker, if any, is already closing. */
 int faas__proc_worker_spawn(faas__proc_worker **out, faas__proc_pool *pool, bool init_now);
-/* SIGKILL it (why: the reason its call is given, if none yet) and close its
- * pipes; its memory goes with its last handle. No-op if already dead. */
+/* SIGKILL its whole process group (why: the reason its call is given, if
+ * none yet) and close its pipes; its memory goes with its last handle. No-op
+ * if already dead. */
 void faas__proc_worker_kill(faas__proc_worker *w, const char *why);
 /* Detach the call from its worker: from here on only the loop completes it. */
 faas_ctx *faas__proc_worker_detach(faas__proc_worker *w);

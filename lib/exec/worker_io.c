@@ -3,6 +3,7 @@
  * lines, and the frames to and from it (LOAD and INVOKE out; READY, RESULT
  * and state requests in). A RESULT completes its call through the executor
  * contract. The pool and the executor are process.c's. Loop thread only. */
+#include <dirent.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -150,12 +151,96 @@ void faas__proc_worker_kill(faas__proc_worker *w, const char *why)
 		snprintf(w->fail, sizeof(w->fail), "%s", why);
 	w->st = FAAS__W_DEAD;
 	w->pool->live--;
+	/* The worker leads its own group (it is spawned detached, in a session
+	 * of its own), so this reaches what its handler forked and exec'd too.
+	 * After the exit it still matters: a child may outlive its worker. The
+	 * group's id cannot be reused while a member lives, and an empty group
+	 * answers ESRCH. */
+	if (w->proc.pid > 0)
+		kill(-w->proc.pid, SIGKILL);
 	if (!w->exited) {
 		uv_process_kill(&w->proc, SIGKILL);
 		/* Shutdown waits for the exit, so that the child is reaped. */
 		uv_ref((uv_handle_t *)&w->proc);
 	}
 	close_pipes(w);
+}
+
+/* The worker's live children, read from /proc/<pid>/task/<tid>/children (the
+ * worker is a child subreaper, so an orphaned grandchild is its child too and
+ * the list covers every descendant that still lives). Up to max pids into
+ * pids; returns how many there are, or -1 if /proc cannot tell. */
+static int worker_children(int pid, int *pids, int max)
+{
+	char path[64];
+	DIR *d;
+	struct dirent *e;
+	int n = 0;
+	bool unknown = false;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", pid);
+	d = opendir(path);
+	if (!d)
+		return -1;
+	while ((e = readdir(d))) {
+		char file[320];
+		long child;
+		FILE *f;
+
+		if (e->d_name[0] < '0' || e->d_name[0] > '9')
+			continue;
+		snprintf(file, sizeof(file), "/proc/%d/task/%s/children", pid, e->d_name);
+		f = fopen(file, "re");
+		if (!f) {
+			unknown = true; /* a thread that just ended, or no such file */
+			continue;
+		}
+		while (fscanf(f, "%ld", &child) == 1) {
+			if (n < max)
+				pids[n] = (int)child;
+			n++;
+		}
+		fclose(f);
+	}
+	closedir(d);
+	return n > 0 ? n : unknown ? -1 : 0;
+}
+
+/* After a call: a worker must be alone in its group. Returns true if the
+ * handler left processes behind; they are killed with the worker, which is
+ * retired, and the call's log says so. A zombie the worker did not reap
+ * counts too: the worker reaps its own before it answers. */
+static bool kill_leftovers(faas__proc_worker *w, faas_ctx *ctx)
+{
+	int pids[8], n = worker_children(w->proc.pid, pids, 8);
+	char line[256];
+	size_t len;
+
+	if (n <= 0)
+		return false;
+	len = (size_t)snprintf(line, sizeof(line),
+	                       "[libfaas] the handler left %d process%s behind (pid", n,
+	                       n == 1 ? "" : "es");
+	for (int i = 0; i < n && i < 8 && len < sizeof(line) - 32; i++) {
+		/* One that left the worker's group (setsid, setpgid) is not
+		 * reached by the group kill: by pid, then. */
+		kill(pids[i], SIGKILL);
+		len += (size_t)snprintf(line + len, sizeof(line) - len, " %d", pids[i]);
+	}
+	if (len < sizeof(line) - 48)
+		len += (size_t)snprintf(line + len, sizeof(line) - len,
+		                        "%s): killed, worker recycled", n > 8 ? " ..." : "");
+	faas__ctx_log_line(ctx, line, len < sizeof(line) ? len : sizeof(line) - 1);
+	faas__proc_worker_kill(w, NULL);
+	return true;
+}
+
+/* The first call a worker serves carries what READY said of its limits. */
+static void note_limits(faas__proc_worker *w, faas_ctx *ctx)
+{
+	if (!w->served && w->limit_note[0])
+		faas__ctx_log_line(ctx, w->limit_note, strlen(w->limit_note));
+	w->served = true;
 }
 
 /* Detach the call from its worker: from here on only the loop completes it. */
@@ -258,6 +343,7 @@ static void fill_result(faas__proc_worker *w, faas__rbuf *r)
 	}
 	faas__proc_worker_drain(w);
 	faas__proc_worker_detach(w);
+	note_limits(w, ctx);
 	ctx->finished_ns = now;
 	hs = now - (run_us * 1000u < now - started ? run_us * 1000u : now - started);
 	ctx->cold = cold;
@@ -308,7 +394,8 @@ static void fill_result(faas__proc_worker *w, faas__rbuf *r)
 		ctx->internal_failure = true;
 		break;
 	}
-	w->pool->ops->worker_idle(w);
+	if (!kill_leftovers(w, ctx))
+		w->pool->ops->worker_idle(w);
 	report(w->pool->rt, ctx, FAAS_STATUS_SUCCESS, NULL, NULL);
 }
 
@@ -362,9 +449,13 @@ static void handle_frame(faas__proc_worker *w, uint8_t type, const char *p, size
 
 	if (type == FAAS__WP_READY && w->st != FAAS__W_DEAD && !w->loaded && !w->load_failed) {
 		bool ok = faas__rbuf_u8(&r) != 0;
+		const char *note;
 
 		(void)faas__rbuf_u64(&r);
 		(void)faas__rbuf_str(&r, NULL);
+		note = faas__rbuf_str(&r, NULL);
+		if (!r.bad && note[0])
+			snprintf(w->limit_note, sizeof(w->limit_note), "[libfaas] %.140s", note);
 		w->loaded = ok;
 		w->load_failed = !ok;
 		/* A failed load is reported to the call that comes to it. */
@@ -442,7 +533,7 @@ int faas__proc_worker_spawn(faas__proc_worker **out, faas__proc_pool *pool, bool
 	faas__proc_worker *w = calloc(1, sizeof(*w));
 	uv_process_options_t po;
 	uv_stdio_container_t io[4];
-	char *args[2];
+	char *args[3], host_pid[24];
 	faas__wbuf b;
 	int rc;
 
@@ -455,10 +546,20 @@ int faas__proc_worker_spawn(faas__proc_worker **out, faas__proc_pool *pool, bool
 	uv_pipe_init(rt->loop, &w->err, 0);
 	w->proc.data = w->chan.data = w->out.data = w->err.data = w;
 	memset(&po, 0, sizeof(po));
+	/* The worker checks its parent against this after asking to die with
+	 * it, which closes the race with a host that dies during the spawn. */
+	snprintf(host_pid, sizeof(host_pid), "%ld", (long)getpid());
 	args[0] = pool->worker_path;
-	args[1] = NULL;
+	args[1] = host_pid;
+	args[2] = NULL;
 	po.file = pool->worker_path;
 	po.args = args;
+	/* A session of its own, hence a process group led by the worker, made
+	 * before exec: a kill of the group then reaches everything the handler
+	 * starts, with no window in which the worker runs in the host's group
+	 * (as it would if it called setpgid itself), and the terminal's signals
+	 * (Ctrl-C) go to the host alone, which decides about its workers. */
+	po.flags = UV_PROCESS_DETACHED;
 	po.exit_cb = on_worker_exit;
 	io[0].flags = UV_IGNORE;
 	io[1].flags = UV_CREATE_PIPE | UV_WRITABLE_PIPE;
@@ -504,6 +605,7 @@ int faas__proc_worker_spawn(faas__proc_worker **out, faas__proc_pool *pool, bool
 	faas__wbuf_cstr(&b, pool->fn->name);
 	faas__wbuf_cstr(&b, pool->fn->fn_version);
 	faas__wbuf_u8(&b, (uint8_t)pool->seccomp);
+	faas__wbuf_u32(&b, pool->max_processes);
 	if (faas__proc_worker_send(w, &b) != 0) {
 		faas__proc_worker_kill(w, NULL);
 		return faas__fail(rt, FAAS_ENOMEM, "%s: out of memory", pool->fn->name);

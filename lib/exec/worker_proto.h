@@ -11,8 +11,8 @@
  *
  *   LOAD      host → worker  u32 memory_mb, u32 result_limit, u8 init_now,
  *                            str library, str symbol, str name, str version,
- *                            u8 seccomp (faas_seccomp)
- *   READY     worker → host  u8 ok, u64 init_us, str error
+ *                            u8 seccomp (faas_seccomp), u32 max_processes
+ *   READY     worker → host  u8 ok, u64 init_us, str error, str limit note
  *   INVOKE    host → worker  str request_id, u64 remaining_ms, str event JSON
  *   RESULT    worker → host  u8 kind, i32 rc, u64 peak_rss, u64 cpu_us,
  *                            u64 init_us, u8 cold, u64 run_us, u64 bytes_out,

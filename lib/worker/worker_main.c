@@ -19,11 +19,19 @@
  * memory_mb MiB. After a call, VmPeak within FAAS__WORKER_OOM_SLACK of the
  * limit means the handler ran into it: the call is reported `oom`.
  *
+ * Lifetime: the host spawns it in a session (and process group) of its own
+ * and kills the whole group, so what a handler forks or execs dies with the
+ * worker. The worker asks for SIGKILL when the host dies (PR_SET_PDEATHSIG)
+ * and is a child subreaper, so the host can list every live descendant after
+ * a call. process_max_processes is applied as RLIMIT_NPROC where the kernel
+ * honours it, and the worker says so either way in READY.
+ *
  * Exit statuses of its own (the handler's exit() codes pass through as they
  * are): FAAS__WORKER_EXIT_CHANNEL when the channel breaks (short read or
  * failed write), FAAS__WORKER_EXIT_PROTOCOL on a malformed frame. It always
  * leaves with _exit: atexit handlers belong to the handler's world.
  */
+#include <dirent.h>
 #include <dlfcn.h>
 #include <errno.h>
 #include <signal.h>
@@ -35,6 +43,7 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 
 #include <linux/audit.h>
 #include <linux/filter.h>
@@ -461,6 +470,73 @@ static int install_seccomp(uint8_t mode)
 #endif
 }
 
+/* ---- the process limit ---- */
+
+static char *format(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Tasks (processes and threads) whose real uid is uid, from /proc: what
+ * RLIMIT_NPROC counts against. Processes hidden from us are missed, which
+ * only makes the limit stricter. */
+static unsigned long user_tasks(uid_t uid)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *e;
+	unsigned long n = 0;
+
+	if (!d)
+		return 0;
+	while ((e = readdir(d))) {
+		char path[300], line[256];
+		unsigned long threads = 0;
+		long real = -1;
+		FILE *f;
+
+		if (e->d_name[0] < '0' || e->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/status", e->d_name);
+		f = fopen(path, "re");
+		if (!f)
+			continue;
+		while (fgets(line, sizeof(line), f)) {
+			if (strncmp(line, "Uid:", 4) == 0)
+				real = strtol(line + 4, NULL, 10);
+			else if (strncmp(line, "Threads:", 8) == 0)
+				threads = strtoul(line + 8, NULL, 10);
+		}
+		fclose(f);
+		if (real == (long)uid)
+			n += threads;
+	}
+	closedir(d);
+	return n;
+}
+
+/* Let the handler start at most max processes and threads beyond the worker,
+ * with RLIMIT_NPROC, before its library is loaded. The kernel counts every
+ * task of the real uid against it and ignores it for uid 0, so the limit is
+ * at best approximate: what was done is said, never assumed. Returns that
+ * note for the host to log (malloc'd; NULL without memory). */
+static char *limit_processes(uint32_t max)
+{
+	uid_t uid = getuid();
+	unsigned long others;
+	struct rlimit rl;
+
+	if (uid == 0)
+		return format("process_max_processes %u: not enforced (RLIMIT_NPROC does not "
+		              "apply to uid 0)",
+		              max);
+	others = user_tasks(uid);
+	rl.rlim_cur = rl.rlim_max = (rlim_t)others + max;
+	if (setrlimit(RLIMIT_NPROC, &rl) != 0)
+		return format("process_max_processes %u: not enforced (setrlimit RLIMIT_NPROC: "
+		              "%s)",
+		              max, strerror(errno));
+	return format("process_max_processes %u: RLIMIT_NPROC %lu, shared with the %lu "
+	              "other tasks of uid %ld (approximate)",
+	              max, (unsigned long)rl.rlim_cur, others, (long)uid);
+}
+
 /* ---- LOAD ---- */
 
 static char *format(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -493,6 +569,8 @@ static void do_load(faas__rbuf *r)
 	bool init_now;
 	uint64_t init_us = 0, base;
 	uint8_t seccomp;
+	uint32_t max_processes;
+	char *limit_note;
 	faas__wbuf b;
 
 	W.memory_mb = faas__rbuf_u32(r);
@@ -503,9 +581,11 @@ static void do_load(faas__rbuf *r)
 	W.name = strdup(faas__rbuf_str(r, NULL));
 	W.version = strdup(faas__rbuf_str(r, NULL));
 	seccomp = faas__rbuf_u8(r);
+	max_processes = faas__rbuf_u32(r);
 	if (r->bad || !W.name || !W.version || W.dl)
 		_exit(FAAS__WORKER_EXIT_PROTOCOL);
 	/* Before the library: its constructors are the handler's code too. */
+	limit_note = limit_processes(max_processes);
 	if (seccomp && install_seccomp(seccomp) != 0)
 		W.load_error = format("cannot install the seccomp filter: %s", strerror(errno));
 
@@ -541,7 +621,9 @@ static void do_load(faas__rbuf *r)
 	faas__wbuf_u8(&b, W.load_error == NULL);
 	faas__wbuf_u64(&b, init_us);
 	faas__wbuf_cstr(&b, W.load_error);
+	faas__wbuf_cstr(&b, limit_note);
 	send_frame(&b);
+	free(limit_note);
 	/* A failed prewarm init is retried by the first call, as in thread mode. */
 	if (W.load_error && W.mod && W.handler && W.mod->abi_version == FAAS_ABI_VERSION) {
 		free(W.load_error);
@@ -660,6 +742,10 @@ static void run_handler(faas_ctx *ctx, cJSON *event, run_measures *m)
 	/* Whatever the handler printed reaches the host before its answer. */
 	fflush(stdout);
 	fflush(stderr);
+	/* Children that ended are reaped; the host kills those still running
+	 * (and retires this worker) when it sees them. */
+	while (waitpid(-1, NULL, WNOHANG) > 0)
+		;
 	cJSON_Delete(event);
 	status_bytes2("VmHWM:", &m->peak, "VmPeak:", &m->vm_peak);
 	send_run(m, rc, ctx, result);
@@ -705,8 +791,28 @@ static void do_invoke(faas__rbuf *r)
 	 * every later call `oom`. The host retires it after an `oom` answer. */
 }
 
-int main(void)
+/* Die with the host, and keep the handler's orphans as our children. */
+static void bind_to_host(int argc, char **argv)
 {
+	long host = argc > 1 ? strtol(argv[1], NULL, 10) : 0;
+
+	/* SIGKILL when the thread that spawned us ends: the host's loop thread,
+	 * which outlives its workers, or the whole host. */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0)
+		_exit(FAAS__WORKER_EXIT_CHANNEL);
+	/* The host may have died before the line above: then our parent is
+	 * already someone else, and nobody would ever signal us. */
+	if (host > 0 ? getppid() != (pid_t)host : getppid() == 1)
+		_exit(FAAS__WORKER_EXIT_CHANNEL);
+	/* A grandchild whose parent exits is reparented to us instead of
+	 * leaving the worker's view: the host lists our children after each
+	 * call, and kills any it finds. */
+	(void)prctl(PR_SET_CHILD_SUBREAPER, 1);
+}
+
+int main(int argc, char **argv)
+{
+	bind_to_host(argc, argv);
 	/* A closed channel must show up as a failed write, not a kill. */
 	signal(SIGPIPE, SIG_IGN);
 	for (;;) {
