@@ -690,6 +690,11 @@ Test(process, deadline_kills_execd_programs, .init = setup, .fini = teardown)
 	deadline_kills("spawnsleep");
 }
 
+Test(process, deadline_kills_children_that_left_the_group, .init = setup, .fini = teardown)
+{
+	deadline_kills("setsidsleep");
+}
+
 Test(process, children_left_after_a_call_are_killed, .init = setup, .fini = teardown)
 {
 	char path[64], event[160];

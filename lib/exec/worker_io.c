@@ -143,29 +143,6 @@ static void on_output(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 
 /* ---- killing and exit ---- */
 
-void faas__proc_worker_kill(faas__proc_worker *w, const char *why)
-{
-	if (w->st == FAAS__W_DEAD)
-		return;
-	if (why && !w->fail[0])
-		snprintf(w->fail, sizeof(w->fail), "%s", why);
-	w->st = FAAS__W_DEAD;
-	w->pool->live--;
-	/* The worker leads its own group (it is spawned detached, in a session
-	 * of its own), so this reaches what its handler forked and exec'd too.
-	 * After the exit it still matters: a child may outlive its worker. The
-	 * group's id cannot be reused while a member lives, and an empty group
-	 * answers ESRCH. */
-	if (w->proc.pid > 0)
-		kill(-w->proc.pid, SIGKILL);
-	if (!w->exited) {
-		uv_process_kill(&w->proc, SIGKILL);
-		/* Shutdown waits for the exit, so that the child is reaped. */
-		uv_ref((uv_handle_t *)&w->proc);
-	}
-	close_pipes(w);
-}
-
 /* The worker's live children, read from /proc/<pid>/task/<tid>/children (the
  * worker is a child subreaper, so an orphaned grandchild is its child too and
  * the list covers every descendant that still lives). Up to max pids into
@@ -206,6 +183,39 @@ static int worker_children(int pid, int *pids, int max)
 	return n > 0 ? n : unknown ? -1 : 0;
 }
 
+/* Its children could hold at most this many pids worth killing one by one. */
+#define KILL_BY_PID_MAX 64
+
+void faas__proc_worker_kill(faas__proc_worker *w, const char *why)
+{
+	if (w->st == FAAS__W_DEAD)
+		return;
+	if (why && !w->fail[0])
+		snprintf(w->fail, sizeof(w->fail), "%s", why);
+	w->st = FAAS__W_DEAD;
+	w->pool->live--;
+	/* The worker leads its own group (it is spawned detached, in a session
+	 * of its own), so this reaches what its handler forked and exec'd too.
+	 * After the exit it still matters: a child may outlive its worker. The
+	 * group's id cannot be reused while a member lives, and an empty group
+	 * answers ESRCH. */
+	if (w->proc.pid > 0)
+		kill(-w->proc.pid, SIGKILL);
+	if (!w->exited) {
+		int pids[KILL_BY_PID_MAX];
+		int n = worker_children(w->proc.pid, pids, KILL_BY_PID_MAX);
+
+		/* A child that left the group (setsid, setpgid) is still the
+		 * worker's child while the worker lives: by pid, then. */
+		for (int i = 0; i < n && i < KILL_BY_PID_MAX; i++)
+			kill(pids[i], SIGKILL);
+		uv_process_kill(&w->proc, SIGKILL);
+		/* Shutdown waits for the exit, so that the child is reaped. */
+		uv_ref((uv_handle_t *)&w->proc);
+	}
+	close_pipes(w);
+}
+
 /* After a call: a worker must be alone in its group. Returns true if the
  * handler left processes behind; they are killed with the worker, which is
  * retired, and the call's log says so. A zombie the worker did not reap
@@ -213,7 +223,7 @@ static int worker_children(int pid, int *pids, int max)
 static bool kill_leftovers(faas__proc_worker *w, faas_ctx *ctx)
 {
 	int pids[8], n = worker_children(w->proc.pid, pids, 8);
-	char line[256];
+	char line[256]; /* fits: a prefix, 8 pids of 11 characters, a suffix */
 	size_t len;
 
 	if (n <= 0)
@@ -221,15 +231,10 @@ static bool kill_leftovers(faas__proc_worker *w, faas_ctx *ctx)
 	len = (size_t)snprintf(line, sizeof(line),
 	                       "[libfaas] the handler left %d process%s behind (pid", n,
 	                       n == 1 ? "" : "es");
-	for (int i = 0; i < n && i < 8 && len < sizeof(line) - 32; i++) {
-		/* One that left the worker's group (setsid, setpgid) is not
-		 * reached by the group kill: by pid, then. */
-		kill(pids[i], SIGKILL);
+	for (int i = 0; i < n && i < 8; i++)
 		len += (size_t)snprintf(line + len, sizeof(line) - len, " %d", pids[i]);
-	}
-	if (len < sizeof(line) - 48)
-		len += (size_t)snprintf(line + len, sizeof(line) - len,
-		                        "%s): killed, worker recycled", n > 8 ? " ..." : "");
+	len += (size_t)snprintf(line + len, sizeof(line) - len, "%s): killed, worker recycled",
+	                        n > 8 ? " ..." : "");
 	faas__ctx_log_line(ctx, line, len < sizeof(line) ? len : sizeof(line) - 1);
 	faas__proc_worker_kill(w, NULL);
 	return true;
