@@ -454,6 +454,52 @@ Test(process, unregister_runs_the_calls_still_waiting, .init = setup, .fini = te
 	cr_assert(th_wait_for(rt, workers_are, &none, TH_WAIT_MS), "%d workers", workers());
 }
 
+Test(process, unregister_then_deadline_while_waiting, .init = setup, .fini = teardown)
+{
+	count_arg none = {0};
+
+	/* The closing pool's last call times out still waiting: the pool must
+	 * not wait for it, nor keep a worker for it. */
+	queue_fn("q", 300, 1, 4);
+	invoke_n("q", "{\"mode\":\"spin\"}", 1);
+	invoke_n("q", "{\"mode\":\"ok\"}", 1);
+	th_spin(rt, 50);
+	cr_assert_eq(faas_fn_unregister(rt, "q"), 0);
+	th_sleep_ms(400);
+	cr_assert(th_wait(rt, &calls.n, 2, BAD_WAIT_MS));
+	cr_assert_eq(count_status(2, FAAS_STATUS_TIMEOUT, true), 1);
+	cr_assert_eq(count_status(2, FAAS_STATUS_TIMEOUT, false), 1);
+	cr_assert(th_wait_for(rt, workers_are, &none, TH_WAIT_MS), "%d workers", workers());
+}
+
+Test(process, free_with_a_call_waiting)
+{
+	faas_runtime_options o = th_ropts();
+	faas_fn_options fo = popts(10000);
+	faas_runtime *own;
+	th_calls c;
+	int waiting;
+
+	th_calls_init(&c);
+	own = th_rt_new(NULL, &o);
+	fo.process_max_workers = 1;
+	th_register(own, "spin", &fo);
+	cr_assert_eq(th_invoke(own, "spin", "{\"mode\":\"spin\"}", &c), 0);
+	cr_assert_eq(th_invoke(own, "spin", "{\"mode\":\"ok\"}", &c), 0);
+	th_spin(own, 50);
+	faas_runtime_free(own);
+	cr_assert_eq(atomic_load(&c.n), 2);
+	waiting = faas_activation_started(c.acts[0]) ? 1 : 0;
+	cr_assert(faas_activation_started(c.acts[1 - waiting]));
+	cr_assert_not(faas_activation_started(c.acts[waiting]));
+	for (int i = 0; i < 2; i++) {
+		cr_assert_eq(faas_activation_status(c.acts[i]), FAAS_STATUS_INTERNAL_ERROR);
+		cr_assert_str_eq(faas_activation_error_type(c.acts[i]), "Runtime.Canceled");
+	}
+	th_calls_clear(&c);
+	cr_assert_eq(workers(), 0, "every worker was reaped");
+}
+
 Test(process, stop_cancels_a_waiting_call_unstarted, .init = setup, .fini = teardown)
 {
 	int waiting;
