@@ -406,12 +406,21 @@ static void pool_pump(faas__proc_pool *pool)
 	}
 }
 
+/* Whether a waiting call may still be handed to a worker. Calls queue in
+ * admission order with the same timeout, so their deadlines are in queue
+ * order too: those past theirs are a prefix, the newest is the last to go. */
+static bool someone_waits(const faas__proc_pool *pool)
+{
+	return pool->wait_tail && pool->wait_tail->ctx->deadline_ns > faas__now_ns();
+}
+
 int faas__proc_submit(faas__proc_pool *pool, faas_ctx *ctx)
 {
 	faas__proc_worker *w = NULL;
 
-	/* Calls already waiting go first. */
-	if (!pool->wait_head) {
+	/* Calls still waiting go first. Capacity can be free while one waits
+	 * only until the next pump (a killed worker's exit), which serves it. */
+	if (!someone_waits(pool)) {
 		w = free_worker(pool);
 		if (w || pool->live < pool->max)
 			return dispatch(pool, w, ctx);
