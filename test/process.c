@@ -759,6 +759,39 @@ Test(process, seccomp_denies_fork, .init = setup, .fini = teardown)
 	cr_assert_eq(faas_fn_register(NULL, rt, "sc_bad", &fo), FAAS_EINVAL);
 }
 
+Test(process, waiting_call_fails_when_no_worker_can_start)
+{
+	char dir[] = "/tmp/faas-pqueue-XXXXXX", link[64];
+	faas_runtime_options o = th_ropts();
+	faas_fn_options fo = popts(10000);
+	faas_runtime *own;
+	th_calls c;
+	int waiting;
+
+	/* The first worker starts through a link that is gone when its crash
+	 * needs a replacement for the call waiting behind it. */
+	cr_assert_not_null(mkdtemp(dir));
+	snprintf(link, sizeof(link), "%s/faas-worker", dir);
+	cr_assert_eq(symlink(FIXTURES_DIR "/../../lib/faas-worker", link), 0);
+	th_calls_init(&c);
+	o.worker_path = link;
+	own = th_rt_new(NULL, &o);
+	fo.process_max_workers = 1;
+	th_register(own, "f", &fo);
+	cr_assert_eq(th_invoke(own, "f", "{\"mode\":\"segv\"}", &c), 0);
+	cr_assert_eq(th_invoke(own, "f", "{\"mode\":\"ok\"}", &c), 0);
+	cr_assert_eq(unlink(link), 0);
+	cr_assert(th_wait(own, &c.n, 2, BAD_WAIT_MS));
+	waiting = faas_activation_status(c.acts[0]) == FAAS_STATUS_DEVELOPER_ERROR ? 1 : 0;
+	cr_assert_eq(faas_activation_status(c.acts[1 - waiting]), FAAS_STATUS_DEVELOPER_ERROR);
+	cr_assert_eq(faas_activation_status(c.acts[waiting]), FAAS_STATUS_INTERNAL_ERROR);
+	cr_assert(strstr(faas_activation_error_message(c.acts[waiting]), "cannot start"), "%s",
+	          faas_activation_error_message(c.acts[waiting]));
+	th_calls_clear(&c);
+	faas_runtime_free(own);
+	rmdir(dir);
+}
+
 /* A stand-in for faas-worker that writes raw bytes to its channel, then
  * waits to be killed: the host must stop it and fail the call cleanly. */
 static void fake_worker_case(const char *printf_arg, const char *msg_part)
