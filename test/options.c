@@ -47,6 +47,12 @@ static void same_fn_options(const faas_fn_options *a, const faas_fn_options *b)
 	cr_assert_eq(a->prewarm, b->prewarm);
 	cr_assert_eq(a->keep_warm_ms, b->keep_warm_ms);
 	cr_assert_eq(a->state_namespace, b->state_namespace);
+	cr_assert_eq(a->process_min_workers, b->process_min_workers);
+	cr_assert_eq(a->process_max_workers, b->process_max_workers);
+	cr_assert_eq(a->process_prewarm, b->process_prewarm);
+	cr_assert_eq(a->process_idle_ms, b->process_idle_ms);
+	cr_assert_eq(a->process_seccomp, b->process_seccomp);
+	cr_assert_eq(a->process_queue, b->process_queue);
 }
 
 Test(options, runtime_init_same_bytes_as_macro)
@@ -147,6 +153,8 @@ Test(options, fn_defaults_are_documented_values)
 	cr_assert_eq(o.prewarm, false);
 	cr_assert_eq(o.keep_warm_ms, 0);
 	cr_assert_null(o.state_namespace);
+	cr_assert_eq(o.process_seccomp, FAAS_SECCOMP_OFF);
+	cr_assert_eq(o.process_queue, 0, "0: the default, a multiple of the most workers");
 }
 
 Test(options, fn_init_wrong_version)

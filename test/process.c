@@ -326,15 +326,231 @@ Test(process, throttled_when_every_worker_is_busy, .init = setup, .fini = teardo
 	faas_fn_options fo = popts(500);
 	faas_activation *act;
 
+	/* Busy means the worker and the queue: the smallest queue holds one. */
 	fo.process_max_workers = 1;
+	fo.process_queue = 1;
 	th_register(rt, "one", &fo);
+	cr_assert_eq(th_invoke(rt, "one", "{\"mode\":\"spin\"}", &calls), 0);
 	cr_assert_eq(th_invoke(rt, "one", "{\"mode\":\"spin\"}", &calls), 0);
 	act = th_call(rt, "one", "{}");
 	cr_assert_eq(faas_activation_status(act), FAAS_STATUS_THROTTLED);
+	cr_assert(strstr(faas_activation_error_message(act), "queue of 1 calls is full"), "%s",
+	          faas_activation_error_message(act));
 	cr_assert_eq(th_billing_count_id(&bill, faas_activation_id(act)), 0);
 	faas_activation_free(act);
-	cr_assert(th_wait(rt, &calls.n, 1, BAD_WAIT_MS));
+	cr_assert(th_wait(rt, &calls.n, 2, BAD_WAIT_MS));
 	cr_assert_eq(faas_activation_status(calls.acts[0]), FAAS_STATUS_TIMEOUT);
+	cr_assert_eq(faas_activation_status(calls.acts[1]), FAAS_STATUS_TIMEOUT);
+}
+
+/* Submit n calls of fn with event in one loop turn: none can finish before
+ * the last is admitted, so which wait and which are refused is exact. */
+static void invoke_n(const char *fn, const char *event, int n)
+{
+	for (int i = 0; i < n; i++)
+		cr_assert_eq(th_invoke(rt, fn, event, &calls), 0);
+}
+
+static int count_status(int n, faas_status status, bool started)
+{
+	int k = 0;
+
+	for (int i = 0; i < n; i++)
+		if (faas_activation_status(calls.acts[i]) == status &&
+		    faas_activation_started(calls.acts[i]) == started)
+			k++;
+	return k;
+}
+
+static void queue_fn(const char *name, uint32_t timeout_ms, unsigned int workers,
+                     unsigned int queue)
+{
+	faas_fn_options fo = popts(timeout_ms);
+
+	fo.process_max_workers = workers;
+	fo.process_queue = queue;
+	th_register(rt, name, &fo);
+}
+
+Test(process, busy_pool_queues_calls_until_the_queue_is_full, .init = setup, .fini = teardown)
+{
+	queue_fn("q", 10000, 2, 4);
+	/* 2 run at once and 4 wait: all 6 succeed; the 7th to 9th find the
+	 * queue full. */
+	invoke_n("q", "{\"mode\":\"ok\"}", 9);
+	cr_assert(th_wait(rt, &calls.n, 9, BAD_WAIT_MS), "%d of 9 answered", calls.n);
+	cr_assert_eq(count_status(9, FAAS_STATUS_SUCCESS, true), 6);
+	cr_assert_eq(count_status(9, FAAS_STATUS_THROTTLED, false), 3);
+	for (int i = 0; i < 9; i++) {
+		const faas_activation *act = calls.acts[i];
+		bool ok = faas_activation_status(act) == FAAS_STATUS_SUCCESS;
+
+		cr_assert_eq(th_billing_count_id(&bill, faas_activation_id(act)), ok ? 1 : 0);
+		if (!ok)
+			cr_assert(
+			    strstr(faas_activation_error_message(act), "queue of 4 calls is full"),
+			    "%s", faas_activation_error_message(act));
+	}
+	cr_assert_leq(workers(), 2, "%d workers for a pool of 2", workers());
+}
+
+Test(process, default_queue_is_a_multiple_of_the_workers, .init = setup, .fini = teardown)
+{
+	int n = 2 + 2 * FAAS_DEFAULT_PROCESS_QUEUE_PER_WORKER;
+
+	queue_fn("q", 10000, 2, 0);
+	invoke_n("q", "{\"mode\":\"ok\"}", n + 1);
+	cr_assert(th_wait(rt, &calls.n, n + 1, BAD_WAIT_MS));
+	cr_assert_eq(count_status(n + 1, FAAS_STATUS_SUCCESS, true), n);
+	cr_assert_eq(count_status(n + 1, FAAS_STATUS_THROTTLED, false), 1);
+}
+
+Test(process, queued_call_past_its_deadline_ends_unstarted, .init = setup, .fini = teardown)
+{
+	int late;
+
+	queue_fn("q", 300, 1, 4);
+	invoke_n("q", "{\"mode\":\"spin\"}", 1);
+	invoke_n("q", "{\"mode\":\"ok\"}", 1);
+	th_spin(rt, 50);
+	/* Past both deadlines without running the loop: its next turn runs the
+	 * deadline timer before it reads the killed worker's exit, so the
+	 * waiting call cannot be handed to a replacement first. */
+	th_sleep_ms(400);
+	cr_assert(th_wait(rt, &calls.n, 2, BAD_WAIT_MS));
+	cr_assert_eq(count_status(2, FAAS_STATUS_TIMEOUT, true), 1, "the spinning call");
+	cr_assert_eq(count_status(2, FAAS_STATUS_TIMEOUT, false), 1, "the waiting call");
+	late = faas_activation_started(calls.acts[0]) ? 1 : 0;
+	cr_assert_eq(th_billing_count_id(&bill, faas_activation_id(calls.acts[1 - late])), 1);
+	cr_assert_eq(th_billing_count_id(&bill, faas_activation_id(calls.acts[late])), 0,
+	             "a call that never started is not billed");
+	cr_assert(strstr(faas_activation_error_message(calls.acts[late]), "timed out"), "%s",
+	          faas_activation_error_message(calls.acts[late]));
+	call_ok("q");
+}
+
+Test(process, worker_crash_hands_the_queue_to_a_new_worker, .init = setup, .fini = teardown)
+{
+	queue_fn("q", 10000, 1, 4);
+	invoke_n("q", "{\"mode\":\"segv\"}", 1);
+	invoke_n("q", "{\"mode\":\"ok\"}", 2);
+	cr_assert(th_wait(rt, &calls.n, 3, BAD_WAIT_MS));
+	cr_assert_eq(count_status(3, FAAS_STATUS_DEVELOPER_ERROR, true), 1);
+	cr_assert_eq(count_status(3, FAAS_STATUS_SUCCESS, true), 2);
+}
+
+Test(process, unregister_runs_the_calls_still_waiting, .init = setup, .fini = teardown)
+{
+	count_arg none = {0};
+
+	/* The only worker crashes after the unregistration: the waiting calls
+	 * still get one. */
+	queue_fn("q", 10000, 1, 4);
+	invoke_n("q", "{\"mode\":\"segv\"}", 1);
+	invoke_n("q", "{\"mode\":\"ok\"}", 3);
+	cr_assert_eq(faas_fn_unregister(rt, "q"), 0);
+	cr_assert(th_wait(rt, &calls.n, 4, BAD_WAIT_MS));
+	cr_assert_eq(count_status(4, FAAS_STATUS_DEVELOPER_ERROR, true), 1);
+	cr_assert_eq(count_status(4, FAAS_STATUS_SUCCESS, true), 3);
+	for (int i = 0; i < 4; i++)
+		cr_assert_eq(th_billing_count_id(&bill, faas_activation_id(calls.acts[i])), 1);
+	cr_assert(th_wait_for(rt, workers_are, &none, TH_WAIT_MS), "%d workers", workers());
+}
+
+Test(process, unregister_then_deadline_while_waiting, .init = setup, .fini = teardown)
+{
+	count_arg none = {0};
+
+	/* The closing pool's last call times out still waiting: the pool must
+	 * not wait for it, nor keep a worker for it. */
+	queue_fn("q", 300, 1, 4);
+	invoke_n("q", "{\"mode\":\"spin\"}", 1);
+	invoke_n("q", "{\"mode\":\"ok\"}", 1);
+	th_spin(rt, 50);
+	cr_assert_eq(faas_fn_unregister(rt, "q"), 0);
+	th_sleep_ms(400);
+	cr_assert(th_wait(rt, &calls.n, 2, BAD_WAIT_MS));
+	cr_assert_eq(count_status(2, FAAS_STATUS_TIMEOUT, true), 1);
+	cr_assert_eq(count_status(2, FAAS_STATUS_TIMEOUT, false), 1);
+	cr_assert(th_wait_for(rt, workers_are, &none, TH_WAIT_MS), "%d workers", workers());
+}
+
+Test(process, free_with_a_call_waiting)
+{
+	faas_runtime_options o = th_ropts();
+	faas_fn_options fo = popts(10000);
+	faas_runtime *own;
+	th_calls c;
+	int waiting;
+
+	th_calls_init(&c);
+	own = th_rt_new(NULL, &o);
+	fo.process_max_workers = 1;
+	th_register(own, "spin", &fo);
+	cr_assert_eq(th_invoke(own, "spin", "{\"mode\":\"spin\"}", &c), 0);
+	cr_assert_eq(th_invoke(own, "spin", "{\"mode\":\"ok\"}", &c), 0);
+	th_spin(own, 50);
+	faas_runtime_free(own);
+	cr_assert_eq(atomic_load(&c.n), 2);
+	waiting = faas_activation_started(c.acts[0]) ? 1 : 0;
+	cr_assert(faas_activation_started(c.acts[1 - waiting]));
+	cr_assert_not(faas_activation_started(c.acts[waiting]));
+	for (int i = 0; i < 2; i++) {
+		cr_assert_eq(faas_activation_status(c.acts[i]), FAAS_STATUS_INTERNAL_ERROR);
+		cr_assert_str_eq(faas_activation_error_type(c.acts[i]), "Runtime.Canceled");
+	}
+	th_calls_clear(&c);
+	cr_assert_eq(workers(), 0, "every worker was reaped");
+}
+
+Test(process, stop_cancels_a_waiting_call_unstarted, .init = setup, .fini = teardown)
+{
+	int waiting;
+
+	queue_fn("q", 10000, 1, 4);
+	invoke_n("q", "{\"mode\":\"spin\"}", 1);
+	invoke_n("q", "{\"mode\":\"ok\"}", 1);
+	th_spin(rt, 50);
+	/* The second stop cancels what the drain still waits for. */
+	cr_assert_eq(faas_runtime_stop(rt), 0);
+	cr_assert_eq(faas_runtime_stop(rt), 0);
+	cr_assert(th_wait(rt, &calls.n, 2, BAD_WAIT_MS));
+	cr_assert_eq(count_status(2, FAAS_STATUS_INTERNAL_ERROR, true), 1, "the spinning call");
+	cr_assert_eq(count_status(2, FAAS_STATUS_INTERNAL_ERROR, false), 1, "the waiting call");
+	waiting = faas_activation_started(calls.acts[0]) ? 1 : 0;
+	cr_assert_str_eq(faas_activation_error_type(calls.acts[waiting]), "Runtime.Canceled");
+	cr_assert_eq(th_billing_count_id(&bill, faas_activation_id(calls.acts[waiting])), 0);
+}
+
+Test(process, queue_option_bounds, .init = setup, .fini = teardown)
+{
+	static const char json[] =
+	    "{\"functions\":{\"m\":{\"library\":\"libfx_adversarial.so\",\"symbol\":\"adv\","
+	    "\"isolation\":\"process\",\"process_max_workers\":1,\"process_queue\":1}}}";
+	static const char bad[] = "{\"functions\":{\"m\":{\"library\":\"libfx_adversarial.so\","
+	                          "\"isolation\":\"process\",\"process_queue\":4097}}}";
+	faas_fn_options fo = popts(1000);
+	faas_manifest *m = NULL;
+	char err[256];
+
+	fo.process_queue = FAAS_MAX_PROCESS_QUEUE + 1;
+	cr_assert_eq(faas_fn_register(NULL, rt, "s", &fo), FAAS_EINVAL);
+	cr_assert(strstr(faas_runtime_last_error(rt), "process_queue"), "%s",
+	          faas_runtime_last_error(rt));
+	fo.process_queue = FAAS_MAX_PROCESS_QUEUE;
+	th_register(rt, "s", &fo);
+	cr_assert_eq(faas_manifest_parse(&m, json, strlen(json), FIXTURES_DIR, err, sizeof(err)), 0,
+	             "%s", err);
+	cr_assert_eq(faas_manifest_apply(rt, m), 0, "%s", faas_runtime_last_error(rt));
+	faas_manifest_free(m);
+	/* One worker and a queue of one: a third call at once is refused. */
+	invoke_n("m", "{\"mode\":\"ok\"}", 3);
+	cr_assert(th_wait(rt, &calls.n, 3, BAD_WAIT_MS));
+	cr_assert_eq(count_status(3, FAAS_STATUS_SUCCESS, true), 2);
+	cr_assert_eq(count_status(3, FAAS_STATUS_THROTTLED, false), 1);
+	cr_assert_eq(faas_manifest_parse(&m, bad, strlen(bad), FIXTURES_DIR, err, sizeof(err)),
+	             FAAS_EINVAL);
+	cr_assert(strstr(err, "process_queue"), "%s", err);
 }
 
 Test(process, load_failure_is_reported_per_call, .init = setup, .fini = teardown)
@@ -544,6 +760,39 @@ Test(process, seccomp_denies_fork, .init = setup, .fini = teardown)
 	faas_activation_free(act);
 	fo.process_seccomp = (faas_seccomp)7;
 	cr_assert_eq(faas_fn_register(NULL, rt, "sc_bad", &fo), FAAS_EINVAL);
+}
+
+Test(process, waiting_call_fails_when_no_worker_can_start)
+{
+	char dir[] = "/tmp/faas-pqueue-XXXXXX", link[64];
+	faas_runtime_options o = th_ropts();
+	faas_fn_options fo = popts(10000);
+	faas_runtime *own;
+	th_calls c;
+	int waiting;
+
+	/* The first worker starts through a link that is gone when its crash
+	 * needs a replacement for the call waiting behind it. */
+	cr_assert_not_null(mkdtemp(dir));
+	snprintf(link, sizeof(link), "%s/faas-worker", dir);
+	cr_assert_eq(symlink(FIXTURES_DIR "/../../lib/faas-worker", link), 0);
+	th_calls_init(&c);
+	o.worker_path = link;
+	own = th_rt_new(NULL, &o);
+	fo.process_max_workers = 1;
+	th_register(own, "f", &fo);
+	cr_assert_eq(th_invoke(own, "f", "{\"mode\":\"segv\"}", &c), 0);
+	cr_assert_eq(th_invoke(own, "f", "{\"mode\":\"ok\"}", &c), 0);
+	cr_assert_eq(unlink(link), 0);
+	cr_assert(th_wait(own, &c.n, 2, BAD_WAIT_MS));
+	waiting = faas_activation_status(c.acts[0]) == FAAS_STATUS_DEVELOPER_ERROR ? 1 : 0;
+	cr_assert_eq(faas_activation_status(c.acts[1 - waiting]), FAAS_STATUS_DEVELOPER_ERROR);
+	cr_assert_eq(faas_activation_status(c.acts[waiting]), FAAS_STATUS_INTERNAL_ERROR);
+	cr_assert(strstr(faas_activation_error_message(c.acts[waiting]), "cannot start"), "%s",
+	          faas_activation_error_message(c.acts[waiting]));
+	th_calls_clear(&c);
+	faas_runtime_free(own);
+	rmdir(dir);
 }
 
 /* A stand-in for faas-worker that writes raw bytes to its channel, then
@@ -826,4 +1075,24 @@ Test(process, process_limit_is_applied_or_reported, .init = setup, .fini = teard
 	fo.process_max_processes = FAAS_MAX_PROCESS_MAX_PROCESSES + 1;
 	cr_assert_eq(faas_fn_register(NULL, rt, "s", &fo), FAAS_EINVAL);
 	cr_assert(strstr(faas_runtime_last_error(rt), "process_max_processes"));
+}
+
+Test(process, max_processes_in_the_manifest, .init = setup, .fini = teardown)
+{
+	static const char json[] =
+	    "{\"functions\":{\"p\":{\"library\":\"libfx_adversarial.so\",\"symbol\":\"adv\","
+	    "\"isolation\":\"process\",\"process_max_processes\":8}}}";
+	static const char bad[] = "{\"functions\":{\"p\":{\"library\":\"libfx_adversarial.so\","
+	                          "\"isolation\":\"process\",\"process_max_processes\":65537}}}";
+	faas_manifest *m = NULL;
+	char err[256];
+
+	cr_assert_eq(faas_manifest_parse(&m, json, strlen(json), FIXTURES_DIR, err, sizeof(err)), 0,
+	             "%s", err);
+	cr_assert_eq(faas_manifest_apply(rt, m), 0, "%s", faas_runtime_last_error(rt));
+	faas_manifest_free(m);
+	cr_assert_not_null(faas_fn_lookup(rt, "p"));
+	cr_assert_eq(faas_manifest_parse(&m, bad, strlen(bad), FIXTURES_DIR, err, sizeof(err)),
+	             FAAS_EINVAL);
+	cr_assert(strstr(err, "process_max_processes"), "%s", err);
 }

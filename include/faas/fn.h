@@ -55,6 +55,9 @@ typedef enum faas_seccomp {
 #define FAAS_DEFAULT_PROCESS_IDLE_MS 60000u
 #define FAAS_DEFAULT_PROCESS_MAX_PROCESSES 64u
 #define FAAS_MAX_PROCESS_MAX_PROCESSES 65536u
+/** process_queue == 0: this many waiting calls per allowed worker. */
+#define FAAS_DEFAULT_PROCESS_QUEUE_PER_WORKER 4u
+#define FAAS_MAX_PROCESS_QUEUE 4096u
 
 /** The version of faas_fn_options. */
 #define FAAS_FN_OPTIONS_VERSION 1
@@ -92,8 +95,8 @@ typedef struct faas_fn_options {
 	unsigned int process_min_workers;
 	/** `process`: most workers at once; 0 = max_concurrency, or
 	 *  FAAS_DEFAULT_PROCESS_MAX_WORKERS when that is 0. A call that finds every
-	 *  worker busy and the pool full is `throttled` (it does not queue). At
-	 *  most FAAS_MAX_PROCESS_WORKERS. */
+	 *  worker busy and the pool full waits in the function's queue (see
+	 *  process_queue). At most FAAS_MAX_PROCESS_WORKERS. */
 	unsigned int process_max_workers;
 	/** `process`: workers started at registration, with the module's init run
 	 *  there, so their first call is warm (0..max; `prewarm` means at least 1). */
@@ -111,13 +114,20 @@ typedef struct faas_fn_options {
 	 *  task of the user and does not apply to root: where it cannot be
 	 *  enforced the first call on each worker says so in its log. */
 	unsigned int process_max_processes;
+	/** `process`: calls that may wait, oldest first, for a worker when every
+	 *  worker is busy and the pool is full; each waits within its deadline
+	 *  (from admission): one still waiting then ends `timeout`, unstarted and
+	 *  unbilled. A call that finds the queue full is `throttled`. 0 =
+	 *  FAAS_DEFAULT_PROCESS_QUEUE_PER_WORKER x the most workers (at most
+	 *  FAAS_MAX_PROCESS_QUEUE); 1..FAAS_MAX_PROCESS_QUEUE. */
+	unsigned int process_queue;
 } faas_fn_options;
 
 #define FAAS_FN_OPTIONS_INIT                                                   \
 	{                                                                      \
 		FAAS_FN_OPTIONS_VERSION, NULL, NULL, NULL, NULL, 0, 0, 0,      \
 		FAAS_ISOLATION_THREAD, 0, 0, false, 0, NULL, 0, 0, 0, 0,       \
-		FAAS_SECCOMP_OFF, 0                                            \
+		FAAS_SECCOMP_OFF, 0, 0                                         \
 	}
 
 /** Upper bounds (ms) of the duration histogram buckets; a last bucket is +Inf. */

@@ -166,7 +166,7 @@ struct faas_ctx {
 
 	/* The executor's own, per call: nobody outside exec/ reads these. */
 	union {
-		void *worker;                 /* process: the worker running it (loop) */
+		void *worker;                 /* process: its worker, or its queue entry while QUEUED */
 		struct {
 			struct faas_ctx *next; /* the pool's job and done queues */
 			pthread_t id;         /* the pool thread running it */

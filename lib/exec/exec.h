@@ -119,13 +119,16 @@ typedef struct faas__proc_pool faas__proc_pool;
 /* Create fn's worker pool and start its prewarmed workers (loop thread). */
 int faas__proc_pool_new(faas__proc_pool **out, faas_runtime *rt, faas_fn *fn,
 			const faas_fn_options *o);
-/* The function is unregistered: stop idle workers now, busy ones after their
- * call; the pool frees itself once its last handle closed. */
+/* The function is unregistered: stop idle workers now, busy ones once no call
+ * waits for them (queued calls still run); the pool frees itself once its
+ * last handle closed and its queue is empty. */
 void faas__proc_pool_close(faas__proc_pool *pool);
-/* Give ctx to a worker. 0, FAAS_EBUSY (every worker busy, none may be added)
- * or FAAS_ESYSTEM/FAAS_ENOMEM; on error ctx is untouched. */
+/* Give ctx to a worker, or queue it for one (process_queue). 0, FAAS_EBUSY
+ * (every worker busy, none may be added, the queue full) or
+ * FAAS_ESYSTEM/FAAS_ENOMEM; on error ctx is untouched. */
 int faas__proc_submit(faas__proc_pool *pool, faas_ctx *ctx);
-/* Deadline or cancel: kill ctx's worker and take the call back. */
+/* Deadline or cancel: kill ctx's worker and take the call back; a call still
+ * queued leaves the queue (*was_running false). */
 bool faas__proc_abandon(faas_ctx *ctx, bool *was_running);
 bool faas__proc_warm(const faas__proc_pool *pool);
 

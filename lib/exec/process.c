@@ -6,9 +6,21 @@
  * A worker is LOADING (spawned, LOAD sent, READY not yet back), IDLE, BUSY
  * (one call), or DEAD (killed or exited; its handles are closing). A call goes
  * to an idle worker, else to a loading one nobody waits for, else to a new
- * worker (a cold start) while the pool is below its maximum; otherwise it is
- * throttled. Frames to a loading worker queue in the pipe behind LOAD, so a
- * call never waits on the loop.
+ * worker (a cold start) while the pool is below its maximum; otherwise it
+ * waits in the function's FIFO (process_queue), and only a call that finds
+ * that full is throttled. Frames to a loading worker queue in the pipe behind
+ * LOAD, so a call never waits on the loop.
+ *
+ * The queue. A waiting call is handed to the first worker that becomes idle,
+ * or to a new worker once one has exited and the pool is below its maximum,
+ * in admission order. Its deadline runs from admission: one that passes while
+ * it waits is taken back by faas__proc_abandon and ends `timeout`, unstarted
+ * (no usage record); a waiting call already past its deadline is never handed
+ * to a worker, the deadline timer takes it. When the function is
+ * unregistered, waiting calls still run: busy workers take them before they
+ * stop, and a worker that dies is replaced while calls wait. A waiting call
+ * ends `internal_error` only if no worker can be started for it and none is
+ * left to free up (the reason is the spawn's error).
  *
  * Completion. A RESULT fills the ctx the way faas__ctx_execute does in a
  * thread and reports it through the executor contract (rt->exec_done), so usage,
@@ -43,7 +55,7 @@
 
 static void pool_maybe_free(faas__proc_pool *pool)
 {
-	if (!pool->closing || pool->workers || pool->timer_open)
+	if (!pool->closing || pool->workers || pool->timer_open || pool->wait_head)
 		return;
 	if (pool->holds_fn)
 		faas__fn_release(pool->fn);
@@ -84,15 +96,24 @@ static void arm_idle_timer(faas__proc_pool *pool)
 	               due > now ? (due - now + 999999u) / 1000000u : 0, 0);
 }
 
+static void pool_pump(faas__proc_pool *pool);
+
 static void become_idle(faas__proc_worker *w)
 {
-	if (w->pool->closing || w->load_failed) {
+	faas__proc_pool *pool = w->pool;
+
+	/* A closing pool keeps its workers while calls wait for them. */
+	if (w->load_failed || (pool->closing && !pool->wait_head)) {
 		faas__proc_worker_kill(w, NULL);
 		return;
 	}
 	w->st = FAAS__W_IDLE;
 	w->idle_since_ns = faas__now_ns();
-	arm_idle_timer(w->pool);
+	pool_pump(pool);
+	if (pool->closing && w->st == FAAS__W_IDLE)
+		faas__proc_worker_kill(w, NULL); /* what waited is past its deadline */
+	else
+		arm_idle_timer(pool);
 }
 
 /* ---- the pool ---- */
@@ -126,9 +147,15 @@ static void pool_spawn_to_min(faas__proc_pool *pool)
 			return;
 }
 
+static void pool_exited(faas__proc_pool *pool)
+{
+	pool_spawn_to_min(pool);
+	pool_pump(pool);
+}
+
 static const faas__proc_pool_ops pool_ops = {
 	.worker_idle = become_idle,
-	.worker_exited = pool_spawn_to_min,
+	.worker_exited = pool_exited,
 	.worker_freed = pool_maybe_free,
 };
 
@@ -159,6 +186,10 @@ int faas__proc_pool_new(faas__proc_pool **out, faas_runtime *rt, faas_fn *fn,
 	pool->max_processes = o->process_max_processes ? o->process_max_processes
 	                                               : FAAS_DEFAULT_PROCESS_MAX_PROCESSES;
 	pool->idle_ms = o->process_idle_ms ? o->process_idle_ms : FAAS_DEFAULT_PROCESS_IDLE_MS;
+	pool->queue_max =
+	    o->process_queue ? o->process_queue : FAAS_DEFAULT_PROCESS_QUEUE_PER_WORKER * pool->max;
+	if (pool->queue_max > FAAS_MAX_PROCESS_QUEUE)
+		pool->queue_max = FAAS_MAX_PROCESS_QUEUE;
 	big = fn->result_limit > FAAS__WP_STATE_VALUE_MAX ? fn->result_limit
 	                                                  : FAAS__WP_STATE_VALUE_MAX;
 	pool->max_frame = big + FAAS__WP_SLACK;
@@ -221,26 +252,31 @@ bool faas__proc_warm(const faas__proc_pool *pool)
 	return false;
 }
 
-int faas__proc_submit(faas__proc_pool *pool, faas_ctx *ctx)
+/* An idle worker, else a loading one that no call waits for; NULL if none. */
+static faas__proc_worker *free_worker(faas__proc_pool *pool)
 {
-	faas__proc_worker *w = NULL, *loading = NULL;
+	faas__proc_worker *loading = NULL;
+
+	for (faas__proc_worker *x = pool->workers; x; x = x->next) {
+		if (x->st == FAAS__W_IDLE)
+			return x;
+		if (x->st == FAAS__W_LOADING && !x->ctx && !loading)
+			loading = x;
+	}
+	return loading;
+}
+
+/* Hand ctx to w, or to a new worker if w is NULL. 0, or an error with the
+ * message set and ctx untouched. */
+static int dispatch(faas__proc_pool *pool, faas__proc_worker *w, faas_ctx *ctx)
+{
 	faas__wbuf b;
 	char *owned = NULL;
 	const char *text = ctx->payload;
 	size_t len = ctx->payload_len;
+	uint64_t now = faas__now_ns(), left_ms;
 	int rc;
 
-	for (faas__proc_worker *x = pool->workers; x; x = x->next) {
-		if (x->st == FAAS__W_IDLE && !w)
-			w = x;
-		else if (x->st == FAAS__W_LOADING && !x->ctx && !loading)
-			loading = x;
-	}
-	if (!w)
-		w = loading;
-	if (!w && pool->live >= pool->max)
-		return faas__fail(pool->rt, FAAS_EBUSY,
-				  "Rate Exceeded. (every process worker of %s is busy)", ctx->fn->name);
 	if (!text) {
 		if (ctx->event) {
 			owned = cJSON_PrintUnformatted(ctx->event);
@@ -258,9 +294,14 @@ int faas__proc_submit(faas__proc_pool *pool, faas_ctx *ctx)
 		free(owned);
 		return rc;
 	}
+	/* The handler's remaining time counts from admission, as its deadline
+	 * does: a call that waited has less of it. */
+	left_ms = ctx->deadline_ns > now ? (ctx->deadline_ns - now + 999999u) / 1000000u : 1;
+	if (left_ms > ctx->fn->timeout_ms)
+		left_ms = ctx->fn->timeout_ms;
 	faas__wbuf_begin(&b, FAAS__WP_INVOKE);
 	faas__wbuf_cstr(&b, ctx->id);
-	faas__wbuf_u64(&b, ctx->fn->timeout_ms);
+	faas__wbuf_u64(&b, left_ms);
 	faas__wbuf_str(&b, text, len);
 	free(owned);
 	rc = faas__proc_worker_send(w, &b);
@@ -273,8 +314,126 @@ int faas__proc_submit(faas__proc_pool *pool, faas_ctx *ctx)
 	w->ctx = ctx;
 	ctx->exec.worker = w;
 	atomic_store(&ctx->state, FAAS__RUNNING);
-	atomic_store(&ctx->started_ns, faas__now_ns());
+	atomic_store(&ctx->started_ns, now);
 	return 0;
+}
+
+/* ---- the queue of waiting calls ---- */
+
+static int waiter_push(faas__proc_pool *pool, faas_ctx *ctx)
+{
+	faas__proc_waiter *wt = calloc(1, sizeof(*wt));
+
+	if (!wt)
+		return faas__fail(pool->rt, FAAS_ENOMEM, "%s: out of memory", ctx->fn->name);
+	wt->ctx = ctx;
+	wt->pool = pool;
+	wt->prev = pool->wait_tail;
+	if (pool->wait_tail)
+		pool->wait_tail->next = wt;
+	else
+		pool->wait_head = wt;
+	pool->wait_tail = wt;
+	pool->waiting++;
+	ctx->exec.worker = wt;
+	return 0;
+}
+
+/* Unlink and free wt; its call is the caller's again (ctx->exec.worker is
+ * the caller's to reset: dispatch has already pointed it at a worker). */
+static faas_ctx *waiter_take(faas__proc_waiter *wt)
+{
+	faas__proc_pool *pool = wt->pool;
+	faas_ctx *ctx = wt->ctx;
+
+	if (wt->prev)
+		wt->prev->next = wt->next;
+	else
+		pool->wait_head = wt->next;
+	if (wt->next)
+		wt->next->prev = wt->prev;
+	else
+		pool->wait_tail = wt->prev;
+	pool->waiting--;
+	free(wt);
+	return ctx;
+}
+
+/* A waiting call that can never get a worker: it ends internal_error with the
+ * reason (rt->last_error). Its handler never ran, so it is given no time. */
+static void waiter_fail(faas__proc_waiter *wt)
+{
+	faas_runtime *rt = wt->pool->rt;
+	faas_ctx *ctx = waiter_take(wt);
+	faas__outcome o = {FAAS_STATUS_INTERNAL_ERROR, FAAS__ERR_INTERNAL, rt->last_error};
+	uint64_t now = faas__now_ns();
+
+	ctx->exec.worker = NULL;
+	atomic_store(&ctx->started_ns, now);
+	ctx->finished_ns = now;
+	atomic_store(&ctx->state, FAAS__DONE);
+	rt->exec_done(rt, ctx, &o);
+}
+
+/* Give waiting calls, oldest first, to free workers, or to new workers while
+ * the pool is below its maximum. A call past its deadline is left to the
+ * deadline timer: starting it now could only bill a call its caller has
+ * given up on. */
+static void pool_pump(faas__proc_pool *pool)
+{
+	faas__proc_waiter *wt = pool->wait_head, *next;
+	uint64_t now = faas__now_ns();
+
+	for (; wt; wt = next) {
+		faas__proc_worker *w;
+
+		next = wt->next;
+		if (wt->ctx->deadline_ns <= now)
+			continue;
+		if (pool->rt->freeing) {
+			faas__fail(pool->rt, FAAS_ECANCELED, "%s: the runtime is being freed",
+			           pool->fn->name);
+			waiter_fail(wt);
+			continue;
+		}
+		w = free_worker(pool);
+		if (!w && pool->live >= pool->max)
+			return;
+		if (dispatch(pool, w, wt->ctx) == 0) {
+			(void)waiter_take(wt);
+		} else if (pool->live > 0) {
+			return; /* a busy worker will free up for it */
+		} else {
+			waiter_fail(wt);
+		}
+	}
+}
+
+/* Whether a waiting call may still be handed to a worker. Calls queue in
+ * admission order with the same timeout, so their deadlines are in queue
+ * order too: those past theirs are a prefix, the newest is the last to go. */
+static bool someone_waits(const faas__proc_pool *pool)
+{
+	return pool->wait_tail && pool->wait_tail->ctx->deadline_ns > faas__now_ns();
+}
+
+int faas__proc_submit(faas__proc_pool *pool, faas_ctx *ctx)
+{
+	faas__proc_worker *w = NULL;
+
+	/* Calls still waiting go first. Capacity can be free while one waits
+	 * only until the next pump (a killed worker's exit), which serves it. */
+	if (!someone_waits(pool)) {
+		w = free_worker(pool);
+		if (w || pool->live < pool->max)
+			return dispatch(pool, w, ctx);
+	}
+	if (pool->waiting >= pool->queue_max)
+		return faas__fail(pool->rt, FAAS_EBUSY,
+		                  "Rate Exceeded. (every process worker of %s is busy and its "
+		                  "queue of %u calls is full)",
+		                  ctx->fn->name, pool->queue_max);
+	return waiter_push(pool, ctx);
 }
 
 /* /proc/<pid>/status "VmHWM:" of a live worker, in bytes; 0 if unreadable. */
@@ -326,6 +485,16 @@ bool faas__proc_abandon(faas_ctx *ctx, bool *was_running)
 	int expected = FAAS__RUNNING;
 
 	*was_running = false;
+	if (w && atomic_load(&ctx->state) == FAAS__QUEUED) {
+		faas__proc_pool *pool = ((faas__proc_waiter *)ctx->exec.worker)->pool;
+
+		/* Still waiting: it never reached a worker. */
+		(void)waiter_take(ctx->exec.worker);
+		ctx->exec.worker = NULL;
+		atomic_store(&ctx->state, FAAS__ABANDONED);
+		pool_maybe_free(pool);
+		return true;
+	}
 	if (!w || !atomic_compare_exchange_strong(&ctx->state, &expected, FAAS__ABANDONED))
 		return false;
 	*was_running = true;
@@ -378,6 +547,9 @@ static int process_check(faas_runtime *rt, const char *name, const faas_fn_optio
 		return faas__fail(rt, FAAS_EINVAL,
 		                  "%s: process_max_processes: expected 0..%u, got %u", name,
 		                  FAAS_MAX_PROCESS_MAX_PROCESSES, o->process_max_processes);
+	if (o->process_queue > FAAS_MAX_PROCESS_QUEUE)
+		return faas__fail(rt, FAAS_EINVAL, "%s: process_queue: expected 0..%u, got %u",
+		                  name, FAAS_MAX_PROCESS_QUEUE, o->process_queue);
 	if (o->process_prewarm > max)
 		return faas__fail(rt, FAAS_EINVAL,
 				  "%s: process_prewarm: expected 0..%u, got %u", name, max,

@@ -31,6 +31,16 @@ typedef enum faas__proc_wstate {
 
 typedef struct faas__proc_worker faas__proc_worker;
 
+/* A call waiting for a worker (process_queue). While a call waits its state
+ * is FAAS__QUEUED and ctx->exec.worker points to its waiter, not to a
+ * worker: the state tells the two apart. The waiter names the pool, since an
+ * unregistered function no longer does. */
+typedef struct faas__proc_waiter {
+	faas_ctx *ctx;
+	struct faas__proc_pool *pool;
+	struct faas__proc_waiter *prev, *next;
+} faas__proc_waiter;
+
 struct faas__proc_worker {
 	uv_process_t proc;
 	uv_pipe_t chan, out, err;
@@ -61,7 +71,8 @@ struct faas__proc_worker {
 typedef struct faas__proc_pool_ops {
 	/* The worker loaded, or its call ended: idle it, or retire it. */
 	void (*worker_idle)(faas__proc_worker *w);
-	/* A worker exited: start others up to the pool's minimum. */
+	/* A worker exited: start others up to the pool's minimum, and for the
+	 * calls waiting. */
 	void (*worker_exited)(faas__proc_pool *pool);
 	/* A worker's last handle closed and its memory is gone: the pool may
 	 * have been waiting for that to free itself. */
@@ -80,6 +91,8 @@ struct faas__proc_pool {
 	size_t max_frame;
 	faas__proc_worker *workers; /* every worker whose handles are not all closed */
 	unsigned int live;          /* workers not DEAD */
+	faas__proc_waiter *wait_head, *wait_tail; /* calls waiting for a worker, FIFO */
+	unsigned int waiting, queue_max;
 	uv_timer_t idle_timer;
 	bool timer_open, closing;
 	bool holds_fn; /* the fn reference is taken once creation succeeded */

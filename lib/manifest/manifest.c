@@ -34,6 +34,7 @@ static const char *const fn_keys[] = {"library", "symbol", "version", "timeout_m
 				      "keep_warm_ms", "state_namespace", "budget_usd",
 				      "enabled", "process_min_workers", "process_max_workers",
 				      "process_prewarm", "process_idle_ms", "process_seccomp",
+				      "process_queue", "process_max_processes",
 				      NULL};
 static const char *const timer_keys[] = {"type", "interval_ms", "once_after_ms", "cron",
 					 "local_time", "allow_overlap", "detail", NULL};
@@ -148,7 +149,7 @@ static int walk_function(walk *w, const char *name, const cJSON *spec, const cJS
 	faas_fn_options o = FAAS_FN_OPTIONS_INIT;
 	char path[FAAS__JSON_PATH_MAX], buf[FAAS__JSON_PATH_MAX], lib[PATH_MAX];
 	uint64_t timeout = 0, memory = 0, conc = 0, payload = 0, result = 0, keep = 0;
-	uint64_t pmin = 0, pmax = 0, pwarm = 0, pidle = 0;
+	uint64_t pmin = 0, pmax = 0, pwarm = 0, pidle = 0, pqueue = 0, pprocs = 0;
 	const char *library = NULL;
 	double budget = 0;
 	bool enabled = true;
@@ -183,6 +184,9 @@ static int walk_function(walk *w, const char *name, const cJSON *spec, const cJS
 	faas__jread_uint(r, spec, path, "process_max_workers", 0, FAAS_MAX_PROCESS_WORKERS, &pmax);
 	faas__jread_uint(r, spec, path, "process_prewarm", 0, FAAS_MAX_PROCESS_WORKERS, &pwarm);
 	faas__jread_uint(r, spec, path, "process_idle_ms", 0, UINT32_MAX, &pidle);
+	faas__jread_uint(r, spec, path, "process_queue", 0, FAAS_MAX_PROCESS_QUEUE, &pqueue);
+	faas__jread_uint(r, spec, path, "process_max_processes", 0, FAAS_MAX_PROCESS_MAX_PROCESSES,
+			 &pprocs);
 	read_seccomp(w, spec, path, &o.process_seccomp);
 	faas__jread_double(r, spec, path, "budget_usd", 0, 1e12, &budget);
 	/* Checked here, applied by finish_function() once nothing can fail. */
@@ -208,6 +212,8 @@ static int walk_function(walk *w, const char *name, const cJSON *spec, const cJS
 	o.process_max_workers = (unsigned int)pmax;
 	o.process_prewarm = (unsigned int)pwarm;
 	o.process_idle_ms = (uint32_t)pidle;
+	o.process_queue = (unsigned int)pqueue;
+	o.process_max_processes = (unsigned int)pprocs;
 	rc = faas_fn_register(NULL, w->rt, name, &o);
 	if (rc != 0)
 		return runtime_fail(w, path, rc);
