@@ -60,6 +60,10 @@ struct faas__proc_worker {
 	 * logged once, in the first call the worker serves; "" if nothing. */
 	char limit_note[160];
 	bool served; /* it has answered a call */
+	/* /proc/<pid>/task and its main thread's "children", opened at the
+	 * first check after a call and kept: the check then costs an fstat and
+	 * a pread instead of a path walk through /proc. -1 while not open. */
+	int task_fd, children_fd;
 	uint64_t idle_since_ns;
 	faas__proc_worker *next;
 	char readbuf[FAAS__PROC_READ_CHUNK];

@@ -4,10 +4,12 @@
  * and state requests in). A RESULT completes its call through the executor
  * contract. The pool and the executor are process.c's. Loop thread only. */
 #include <dirent.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "process_internal.h"
@@ -35,6 +37,10 @@ static void on_worker_handle_closed(uv_handle_t *h)
 				break;
 			}
 		}
+		if (w->task_fd >= 0)
+			close(w->task_fd);
+		if (w->children_fd >= 0)
+			close(w->children_fd);
 		free(w->in);
 		free(w);
 		pool->ops->worker_freed(pool);
@@ -220,9 +226,41 @@ void faas__proc_worker_kill(faas__proc_worker *w, const char *why)
  * handler left processes behind; they are killed with the worker, which is
  * retired, and the call's log says so. A zombie the worker did not reap
  * counts too: the worker reaps its own before it answers. */
+/* A live worker's children, as worker_children, the cheap way when it has
+ * one thread (the usual case after a call): the procfs task directory's link
+ * count is 2 + its threads, and the main thread's "children" file lists the
+ * rest. Both stay open between calls. */
+static int leftover_children(faas__proc_worker *w, int *pids, int max)
+{
+	char path[64], text[1024], *p = text, *end;
+	struct stat st;
+	ssize_t got;
+	int n = 0;
+
+	if (w->task_fd < 0) {
+		snprintf(path, sizeof(path), "/proc/%d/task", w->proc.pid);
+		w->task_fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		snprintf(path, sizeof(path), "/proc/%d/task/%d/children", w->proc.pid, w->proc.pid);
+		w->children_fd = open(path, O_RDONLY | O_CLOEXEC);
+	}
+	if (w->task_fd < 0 || w->children_fd < 0 || fstat(w->task_fd, &st) != 0 ||
+	    st.st_nlink != 3)
+		return worker_children(w->proc.pid, pids, max);
+	got = pread(w->children_fd, text, sizeof(text) - 1, 0);
+	if (got < 0)
+		return worker_children(w->proc.pid, pids, max);
+	text[got] = '\0';
+	for (long child; (child = strtol(p, &end, 10)) > 0 && end != p; p = end) {
+		if (n < max)
+			pids[n] = (int)child;
+		n++;
+	}
+	return n;
+}
+
 static bool kill_leftovers(faas__proc_worker *w, faas_ctx *ctx)
 {
-	int pids[8], n = worker_children(w->proc.pid, pids, 8);
+	int pids[8], n = leftover_children(w, pids, 8);
 	char line[256]; /* fits: a prefix, 8 pids of 11 characters, a suffix */
 	size_t len;
 
@@ -546,6 +584,7 @@ int faas__proc_worker_spawn(faas__proc_worker **out, faas__proc_pool *pool, bool
 		return faas__fail(rt, FAAS_ENOMEM, "%s: out of memory", pool->fn->name);
 	w->pool = pool;
 	w->st = FAAS__W_LOADING;
+	w->task_fd = w->children_fd = -1;
 	uv_pipe_init(rt->loop, &w->chan, 0);
 	uv_pipe_init(rt->loop, &w->out, 0);
 	uv_pipe_init(rt->loop, &w->err, 0);
