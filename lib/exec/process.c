@@ -38,6 +38,7 @@
  */
 #include <errno.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,7 +56,8 @@
 
 static void pool_maybe_free(faas__proc_pool *pool)
 {
-	if (!pool->closing || pool->workers || pool->timer_open || pool->wait_head)
+	if (!pool->closing || pool->workers || pool->timer_open || pool->backoff_open ||
+	    pool->wait_head || pool->fail_queued)
 		return;
 	if (pool->holds_fn)
 		faas__fn_release(pool->fn);
@@ -131,17 +133,14 @@ static const char *worker_program(faas_runtime *rt)
 	return FAAS__WORKER_INSTALL_PATH;
 }
 
-/* Keep the minimum alive: after a worker died, and at registration. Only
- * workers that load are replaced, so a broken library cannot spin. */
+/* Keep the minimum alive: after a worker died, at registration, and when a
+ * backoff ends. Never while unhealthy, so a broken init cannot spin. */
 static void pool_spawn_to_min(faas__proc_pool *pool)
 {
 	faas__proc_worker *w;
 
-	if (pool->closing || pool->rt->freeing)
+	if (pool->closing || pool->rt->freeing || pool->unhealthy)
 		return;
-	for (faas__proc_worker *x = pool->workers; x; x = x->next)
-		if (x->load_failed)
-			return;
 	while (pool->live < pool->min)
 		if (faas__proc_worker_spawn(&w, pool, true) != 0)
 			return;
@@ -153,11 +152,78 @@ static void pool_exited(faas__proc_pool *pool)
 	pool_pump(pool);
 }
 
+/* ---- crash-looping init: backoff ---- */
+
+static void on_backoff(uv_timer_t *t)
+{
+	faas__proc_pool *pool = t->data;
+
+	if (pool->registering) {
+		pool->wait_over = true; /* the prewarm wait's bound */
+		return;
+	}
+	/* Over: the next spawn (the minimum's, or a call's) tries again. */
+	pool->unhealthy = false;
+	pool_spawn_to_min(pool);
+}
+
+static void worker_init(faas__proc_worker *w, const char *error)
+{
+	faas__proc_pool *pool = w->pool;
+
+	if (!error) {
+		pool->backoff_ms = 0;
+		return;
+	}
+	snprintf(pool->init_error, sizeof(pool->init_error), "%s", error);
+	pool->unhealthy = true;
+	if (pool->registering || pool->closing)
+		return;
+	pool->backoff_ms = pool->backoff_ms == 0 ? FAAS__PROC_BACKOFF_MIN_MS
+	                   : pool->backoff_ms >= FAAS__PROC_BACKOFF_MAX_MS / 2
+	                       ? FAAS__PROC_BACKOFF_MAX_MS
+	                       : pool->backoff_ms * 2;
+	uv_timer_start(&pool->backoff_timer, on_backoff, pool->backoff_ms, 0);
+}
+
 static const faas__proc_pool_ops pool_ops = {
 	.worker_idle = become_idle,
+	.worker_init = worker_init,
 	.worker_exited = pool_exited,
 	.worker_freed = pool_maybe_free,
 };
+
+static bool any_loading(const faas__proc_pool *pool)
+{
+	for (const faas__proc_worker *w = pool->workers; w; w = w->next)
+		if (w->st == FAAS__W_LOADING)
+			return true;
+	return false;
+}
+
+/* Registration with prewarm: run the runtime's own loop until the prewarmed
+ * workers are READY, as faas_invoke_sync does, bounded by the function's
+ * timeout (a slower init goes on after registration). Not from inside the
+ * loop (faas_runtime_run, or a host loop, which cannot be re-entered): there
+ * a failure shows later, as the backoff. Returns FAAS_EINIT if an init
+ * failed, the reason in pool->init_error. */
+static int prewarm_wait(faas__proc_pool *pool)
+{
+	faas_runtime *rt = pool->rt;
+
+	if (rt->running || rt->loop != &rt->own_loop)
+		return 0;
+	pool->registering = true;
+	pool->wait_over = false;
+	uv_ref((uv_handle_t *)&pool->backoff_timer);
+	uv_timer_start(&pool->backoff_timer, on_backoff, pool->fn->timeout_ms, 0);
+	while (!pool->unhealthy && !pool->wait_over && any_loading(pool))
+		uv_run(rt->loop, UV_RUN_ONCE);
+	uv_timer_stop(&pool->backoff_timer);
+	uv_unref((uv_handle_t *)&pool->backoff_timer);
+	pool->registering = false;
+	return pool->unhealthy ? FAAS_EINIT : 0;
+}
 
 int faas__proc_pool_new(faas__proc_pool **out, faas_runtime *rt, faas_fn *fn,
                         const faas_fn_options *o)
@@ -197,7 +263,11 @@ int faas__proc_pool_new(faas__proc_pool **out, faas_runtime *rt, faas_fn *fn,
 	pool->idle_timer.data = pool;
 	uv_unref((uv_handle_t *)&pool->idle_timer);
 	pool->timer_open = true;
-	faas__handles_add(rt, 1);
+	uv_timer_init(rt->loop, &pool->backoff_timer);
+	pool->backoff_timer.data = pool;
+	uv_unref((uv_handle_t *)&pool->backoff_timer);
+	pool->backoff_open = true;
+	faas__handles_add(rt, 2);
 	*out = pool;
 	if (!pool->library || !pool->symbol || !pool->worker_path) {
 		faas__proc_pool_close(pool);
@@ -216,10 +286,25 @@ int faas__proc_pool_new(faas__proc_pool **out, faas_runtime *rt, faas_fn *fn,
 			return rc;
 		}
 	}
+	if (prewarm > 0 && prewarm_wait(pool) != 0) {
+		faas__proc_pool_close(pool);
+		*out = NULL;
+		return faas__fail(rt, FAAS_EINIT, "%s: %s", fn->name, pool->init_error);
+	}
 	/* Workers outlive an unregistration by their call: they need the fn. */
 	atomic_fetch_add(&fn->refs, 1);
 	pool->holds_fn = true;
 	return 0;
+}
+
+static void on_backoff_closed(uv_handle_t *h)
+{
+	faas__proc_pool *pool = h->data;
+	faas_runtime *rt = pool->rt;
+
+	pool->backoff_open = false;
+	pool_maybe_free(pool);
+	faas__handles_closed(rt);
 }
 
 static void on_timer_closed(uv_handle_t *h)
@@ -240,7 +325,8 @@ void faas__proc_pool_close(faas__proc_pool *pool)
 	for (faas__proc_worker *w = pool->workers; w; w = w->next)
 		if (!w->ctx)
 			faas__proc_worker_kill(w, NULL);
-	/* Closing the timer last: its callback may free the pool. */
+	/* Closing the timers last: their callbacks may free the pool. */
+	uv_close((uv_handle_t *)&pool->backoff_timer, on_backoff_closed);
 	uv_close((uv_handle_t *)&pool->idle_timer, on_timer_closed);
 }
 
@@ -360,13 +446,21 @@ static faas_ctx *waiter_take(faas__proc_waiter *wt)
 }
 
 /* A waiting call that can never get a worker: it ends internal_error with the
- * reason (rt->last_error). Its handler never ran, so it is given no time. */
+ * reason (rt->last_error), or, while the function is unhealthy, with its
+ * init's failure. Its handler never ran, so it is given no time. */
 static void waiter_fail(faas__proc_waiter *wt)
 {
-	faas_runtime *rt = wt->pool->rt;
+	faas__proc_pool *pool = wt->pool;
+	faas_runtime *rt = pool->rt;
 	faas_ctx *ctx = waiter_take(wt);
 	faas__outcome o = {FAAS_STATUS_INTERNAL_ERROR, FAAS__ERR_INTERNAL, rt->last_error};
 	uint64_t now = faas__now_ns();
+
+	if (pool->unhealthy) {
+		o.status = FAAS_STATUS_DEVELOPER_ERROR;
+		o.type = FAAS__ERR_INIT;
+		o.msg = pool->init_error;
+	}
 
 	ctx->exec.worker = NULL;
 	atomic_store(&ctx->started_ns, now);
@@ -396,6 +490,10 @@ static void pool_pump(faas__proc_pool *pool)
 			waiter_fail(wt);
 			continue;
 		}
+		if (pool->unhealthy) {
+			waiter_fail(wt); /* fail fast: no spawn while backing off */
+			continue;
+		}
 		w = free_worker(pool);
 		if (!w && pool->live >= pool->max)
 			return;
@@ -417,9 +515,30 @@ static bool someone_waits(const faas__proc_pool *pool)
 	return pool->wait_tail && pool->wait_tail->ctx->deadline_ns > faas__now_ns();
 }
 
+static void run_fail_fast(faas__deferred *d)
+{
+	faas__proc_pool *pool = (faas__proc_pool *)((char *)d - offsetof(faas__proc_pool, fail_fast));
+
+	pool->fail_queued = false;
+	pool_pump(pool);
+	pool_maybe_free(pool);
+}
+
 int faas__proc_submit(faas__proc_pool *pool, faas_ctx *ctx)
 {
 	faas__proc_worker *w = NULL;
+
+	/* Unhealthy: the call waits for the next loop turn (done never runs
+	 * inside submit), where the pump fails it with the init's error. */
+	if (pool->unhealthy) {
+		int rc = waiter_push(pool, ctx);
+
+		if (rc == 0 && !pool->fail_queued) {
+			pool->fail_queued = true;
+			faas__defer(pool->rt, &pool->fail_fast, run_fail_fast);
+		}
+		return rc;
+	}
 
 	/* Calls still waiting go first. Capacity can be free while one waits
 	 * only until the next pump (a killed worker's exit), which serves it. */

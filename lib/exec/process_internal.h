@@ -19,6 +19,9 @@
  * (nonblocking); a worker blocked in write cannot have more than its pipe
  * buffer pending, this bounds the reads all the same. */
 #define FAAS__PROC_DRAIN_READS 64u
+/* The first and the largest delay before a respawn after a failed init. */
+#define FAAS__PROC_BACKOFF_MIN_MS 100u
+#define FAAS__PROC_BACKOFF_MAX_MS 30000u
 /* The channel's input buffer is given back when empty past this size. */
 #define FAAS__PROC_INBUF_KEEP (64u * 1024u)
 
@@ -60,6 +63,8 @@ struct faas__proc_worker {
 	 * logged once, in the first call the worker serves; "" if nothing. */
 	char limit_note[160];
 	bool served; /* it has answered a call */
+	bool for_call; /* spawned for a call: that call is its cold start */
+	uint64_t ready_init_us; /* what READY said the init took */
 	/* /proc/<pid>/task and its main thread's "children", opened at the
 	 * first check after a call and kept: the check then costs an fstat and
 	 * a pread instead of a path walk through /proc. -1 while not open. */
@@ -78,6 +83,10 @@ typedef struct faas__proc_pool_ops {
 	/* A worker exited: start others up to the pool's minimum, and for the
 	 * calls waiting. */
 	void (*worker_exited)(faas__proc_pool *pool);
+	/* A worker's load and init ended: error NULL if it is ready to serve,
+	 * else what failed (its LOAD_FAILED text, the failed init, or how it
+	 * died before READY). */
+	void (*worker_init)(faas__proc_worker *w, const char *error);
 	/* A worker's last handle closed and its memory is gone: the pool may
 	 * have been waiting for that to free itself. */
 	void (*worker_freed)(faas__proc_pool *pool);
@@ -99,12 +108,23 @@ struct faas__proc_pool {
 	unsigned int waiting, queue_max;
 	uv_timer_t idle_timer;
 	bool timer_open, closing;
+	/* Crash-looping init: after a failed load or init the next spawn waits
+	 * backoff_ms (doubling up to FAAS__PROC_BACKOFF_MAX_MS, 0 once a worker
+	 * loads fine); while the timer runs the function is unhealthy and its
+	 * calls fail fast with init_error. The timer also bounds the wait of a
+	 * prewarming registration. */
+	uv_timer_t backoff_timer;
+	bool backoff_open, unhealthy, registering, wait_over, fail_queued;
+	uint32_t backoff_ms;
+	char init_error[FAAS__ERRMSG_SIZE];
+	faas__deferred fail_fast; /* fails the calls that came while unhealthy */
 	bool holds_fn; /* the fn reference is taken once creation succeeded */
 };
 
 /* ---- worker_io.c ---- */
 
-/* Start a worker and send it LOAD (init_now: run the module's init at once).
+/* Start a worker and send it LOAD; the module's init runs before READY
+ * (init_now false: a cold start for a call, which is reported cold).
  * On error the worker, if any, is already closing. */
 int faas__proc_worker_spawn(faas__proc_worker **out, faas__proc_pool *pool, bool init_now);
 /* SIGKILL its whole process group (why: the reason its call is given, if

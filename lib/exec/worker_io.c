@@ -304,8 +304,29 @@ static void on_worker_exit(uv_process_t *proc, int64_t status, int term_signal)
 	faas__proc_pool *pool = w->pool;
 	faas_ctx *ctx;
 	char msg[FAAS__ERRMSG_SIZE];
+	/* Dead before READY, and not by the host's hand: its load or init crashed. */
+	bool init_died = w->st != FAAS__W_DEAD && !w->loaded && !w->load_failed;
 
 	w->exited = true;
+	if (init_died) {
+		if (term_signal)
+			snprintf(msg, sizeof(msg), "module init of %s failed: worker killed by signal %d (%s)",
+			         pool->library, term_signal, strsignal(term_signal));
+		else
+			snprintf(msg, sizeof(msg), "module init of %s failed: worker exited with status %lld",
+			         pool->library, (long long)status);
+		if (w->ctx) {
+			faas__proc_worker_drain(w);
+			ctx = faas__proc_worker_detach(w);
+			atomic_store(&ctx->state, FAAS__DONE);
+			report(pool->rt, ctx, FAAS_STATUS_DEVELOPER_ERROR, FAAS__ERR_INIT, msg);
+		}
+		faas__proc_worker_kill(w, NULL);
+		close_handle((uv_handle_t *)&w->proc);
+		pool->ops->worker_init(w, msg);
+		pool->ops->worker_exited(pool);
+		return;
+	}
 	if (w->ctx) {
 		faas__proc_worker_drain(w);
 		if (w->fail[0])
@@ -386,14 +407,16 @@ static void fill_result(faas__proc_worker *w, faas__rbuf *r)
 	}
 	faas__proc_worker_drain(w);
 	faas__proc_worker_detach(w);
-	note_limits(w, ctx);
 	ctx->finished_ns = now;
 	hs = now - (run_us * 1000u < now - started ? run_us * 1000u : now - started);
-	ctx->cold = cold;
-	ctx->init_us = init_us;
+	/* A worker spawned for this call ran the init before READY: the call
+	 * is its cold start, though the worker saw it as warm. */
+	ctx->cold = cold || (w->for_call && !w->served);
+	ctx->init_us = w->for_call && !w->served ? w->ready_init_us : init_us;
 	ctx->cpu_ns = cpu * 1000u;
 	atomic_store(&ctx->mem_peak, peak);
 	ctx->bytes_out = bytes_out;
+	note_limits(w, ctx);
 	atomic_store_explicit(&ctx->handler_start_ns, hs, memory_order_release);
 	atomic_store(&ctx->state, FAAS__DONE);
 	switch (kind) {
@@ -429,6 +452,7 @@ static void fill_result(faas__proc_worker *w, faas__rbuf *r)
 		} else {
 			snprintf(msg, sizeof(msg), "module init of %s failed", w->pool->library);
 		}
+		w->pool->ops->worker_init(w, msg);
 		w->pool->ops->worker_idle(w);
 		report(w->pool->rt, ctx, FAAS_STATUS_DEVELOPER_ERROR, FAAS__ERR_INIT,
 		                    msg);
@@ -492,18 +516,31 @@ static void handle_frame(faas__proc_worker *w, uint8_t type, const char *p, size
 
 	if (type == FAAS__WP_READY && w->st != FAAS__W_DEAD && !w->loaded && !w->load_failed) {
 		bool ok = faas__rbuf_u8(&r) != 0;
-		const char *note;
+		const char *note, *error;
+		char msg[FAAS__ERRMSG_SIZE];
 
-		(void)faas__rbuf_u64(&r);
-		(void)faas__rbuf_str(&r, NULL);
+		w->ready_init_us = faas__rbuf_u64(&r);
+		error = faas__rbuf_str(&r, NULL);
 		note = faas__rbuf_str(&r, NULL);
 		if (!r.bad && note[0])
 			snprintf(w->limit_note, sizeof(w->limit_note), "[libfaas] %.140s", note);
+		snprintf(msg, sizeof(msg), "%s", !r.bad && error[0] ? error : "the worker failed to load");
 		w->loaded = ok;
 		w->load_failed = !ok;
-		/* A failed load is reported to the call that comes to it. */
-		if (w->st == FAAS__W_LOADING)
+		w->pool->ops->worker_init(w, ok ? NULL : msg);
+		if (!ok && w->ctx) {
+			/* The call that came to it gets the failure; the worker
+			 * is not left to retry the init inside the call. */
+			faas_ctx *ctx;
+
+			faas__proc_worker_drain(w);
+			ctx = faas__proc_worker_detach(w);
+			atomic_store(&ctx->state, FAAS__DONE);
+			faas__proc_worker_kill(w, NULL);
+			report(w->pool->rt, ctx, FAAS_STATUS_DEVELOPER_ERROR, FAAS__ERR_INIT, msg);
+		} else if (w->st == FAAS__W_LOADING) {
 			w->pool->ops->worker_idle(w);
+		}
 	} else if (type == FAAS__WP_RESULT && w->st == FAAS__W_BUSY && w->ctx) {
 		fill_result(w, &r);
 	} else if (type == FAAS__WP_STATE_REQ && w->st == FAAS__W_BUSY) {
@@ -583,6 +620,7 @@ int faas__proc_worker_spawn(faas__proc_worker **out, faas__proc_pool *pool, bool
 	if (!w)
 		return faas__fail(rt, FAAS_ENOMEM, "%s: out of memory", pool->fn->name);
 	w->pool = pool;
+	w->for_call = !init_now;
 	w->st = FAAS__W_LOADING;
 	w->task_fd = w->children_fd = -1;
 	uv_pipe_init(rt->loop, &w->chan, 0);
@@ -643,7 +681,9 @@ int faas__proc_worker_spawn(faas__proc_worker **out, faas__proc_pool *pool, bool
 	faas__wbuf_u32(&b, pool->fn->memory_mb);
 	faas__wbuf_u32(&b, (uint32_t)(pool->fn->result_limit < UINT32_MAX ? pool->fn->result_limit
 	                                                                  : UINT32_MAX));
-	faas__wbuf_u8(&b, init_now);
+	/* The init always runs before READY, for a call too: then a crash in
+	 * it is told from the handler's, and its CPU is not the call's. */
+	faas__wbuf_u8(&b, 1);
 	faas__wbuf_cstr(&b, pool->library);
 	faas__wbuf_cstr(&b, pool->symbol);
 	faas__wbuf_cstr(&b, pool->fn->name);
