@@ -201,17 +201,17 @@ static bool any_loading(const faas__proc_pool *pool)
 	return false;
 }
 
-/* Registration with prewarm: run the runtime's own loop until the prewarmed
- * workers are READY, as faas_invoke_sync does, bounded by the function's
- * timeout (a slower init goes on after registration). Not from inside the
- * loop (faas_runtime_run, or a host loop, which cannot be re-entered): there
- * a failure shows later, as the backoff. Returns FAAS_EINIT if an init
- * failed, the reason in pool->init_error. */
+/* Registration with prewarm: run the loop until the prewarmed workers are
+ * READY, as faas_invoke_sync does (so, like it, not from inside a callback
+ * of a host loop), bounded by the function's timeout (a slower init goes on
+ * after registration). Not inside faas_runtime_run: there a failure shows
+ * later, as the backoff. Returns FAAS_EINIT if an init failed, the reason in
+ * pool->init_error. */
 static int prewarm_wait(faas__proc_pool *pool)
 {
 	faas_runtime *rt = pool->rt;
 
-	if (rt->running || rt->loop != &rt->own_loop)
+	if (rt->running)
 		return 0;
 	pool->registering = true;
 	pool->wait_over = false;
