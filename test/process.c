@@ -4,6 +4,7 @@
  * answers while the bad call is in flight. */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -1095,4 +1096,128 @@ Test(process, max_processes_in_the_manifest, .init = setup, .fini = teardown)
 	cr_assert_eq(faas_manifest_parse(&m, bad, strlen(bad), FIXTURES_DIR, err, sizeof(err)),
 	             FAAS_EINVAL);
 	cr_assert(strstr(err, "process_max_processes"), "%s", err);
+}
+
+/* ---- crash-looping init backs off ---- */
+
+static char init_count[64], init_fixed[80];
+
+/* The crashing-init fixture's files: a counter its init appends to, and a
+ * file whose presence "fixes" it. */
+static void init_files(bool fixed)
+{
+	int fd;
+
+	snprintf(init_count, sizeof(init_count), "/tmp/fx_init_count_XXXXXX");
+	fd = mkstemp(init_count);
+	cr_assert(fd >= 0);
+	close(fd);
+	snprintf(init_fixed, sizeof(init_fixed), "%s.fixed", init_count);
+	if (fixed)
+		close(open(init_fixed, O_CREAT | O_WRONLY | O_CLOEXEC, 0600));
+	setenv("FX_INIT_COUNT", init_count, 1);
+	setenv("FX_INIT_FIXED", init_fixed, 1);
+}
+
+static void init_files_remove(void)
+{
+	unlink(init_count);
+	unlink(init_fixed);
+}
+
+static long inits(void)
+{
+	struct stat st;
+
+	return stat(init_count, &st) == 0 ? (long)st.st_size : -1;
+}
+
+static faas_fn_options crash_init_opts(void)
+{
+	faas_fn_options o = th_fopts_lib(FX("init_crashes"), "init_crashes");
+
+	o.isolation = FAAS_ISOLATION_PROCESS;
+	o.timeout_ms = 5000;
+	return o;
+}
+
+static bool call_succeeds(void *arg)
+{
+	faas_activation *act = th_call(rt, (const char *)arg, "{}");
+	bool ok = faas_activation_status(act) == FAAS_STATUS_SUCCESS;
+
+	faas_activation_free(act);
+	return ok;
+}
+
+Test(process, crash_looping_init_backs_off_and_recovers, .init = setup, .fini = teardown)
+{
+	faas_fn_options fo = crash_init_opts();
+	faas_activation *act;
+	long before, spawned;
+
+	init_files(true);
+	fo.process_min_workers = 1;
+	th_register(rt, "ci", &fo);
+	cr_assert(th_wait_for(rt, call_succeeds, "ci", TH_WAIT_MS), "no first worker");
+	/* Break the init, then crash the worker: its replacements' inits crash. */
+	unlink(init_fixed);
+	act = th_call(rt, "ci", "{\"crash\":true}");
+	cr_assert_str_eq(faas_activation_error_type(act), "Runtime.ExitError");
+	faas_activation_free(act);
+	before = inits();
+	th_spin(rt, 1000);
+	spawned = inits() - before;
+	cr_assert(spawned >= 1 && spawned < 20, "%ld spawns in 1 s", spawned);
+	/* While backing off: no spawn, the init's own failure, at once. */
+	before = inits();
+	act = th_call(rt, "ci", "{}");
+	cr_assert_eq(faas_activation_status(act), FAAS_STATUS_DEVELOPER_ERROR, "%s",
+	             faas_status_name(faas_activation_status(act)));
+	cr_assert_str_eq(faas_activation_error_type(act), "Runtime.InitError");
+	cr_assert(strstr(faas_activation_error_message(act), "module init of") &&
+	              strstr(faas_activation_error_message(act), "signal 11"),
+	          "message '%s'", faas_activation_error_message(act));
+	faas_activation_free(act);
+	cr_assert_eq(inits(), before, "a call during the backoff spawned a worker");
+	/* Fixed: it answers again once the backoff is over. */
+	close(open(init_fixed, O_CREAT | O_WRONLY | O_CLOEXEC, 0600));
+	cr_assert(th_wait_for(rt, call_succeeds, "ci", TH_WAIT_MS), "no recovery");
+	cr_assert_eq(faas_fn_unregister(rt, "ci"), 0);
+	init_files_remove();
+}
+
+Test(process, crash_in_a_cold_init_is_an_init_error, .init = setup, .fini = teardown)
+{
+	faas_fn_options fo = crash_init_opts();
+	faas_activation *act;
+
+	init_files(false);
+	th_register(rt, "ci", &fo);
+	act = th_call(rt, "ci", "{}");
+	cr_assert_eq(faas_activation_status(act), FAAS_STATUS_DEVELOPER_ERROR);
+	cr_assert_str_eq(faas_activation_error_type(act), "Runtime.InitError");
+	cr_assert(strstr(faas_activation_error_message(act), "signal 11"), "message '%s'",
+	          faas_activation_error_message(act));
+	faas_activation_free(act);
+	cr_assert_eq(faas_fn_unregister(rt, "ci"), 0);
+	init_files_remove();
+}
+
+Test(process, prewarm_registration_reports_a_failed_init, .init = setup, .fini = teardown)
+{
+	faas_fn_options fo = crash_init_opts();
+
+	init_files(false);
+	fo.process_prewarm = 1;
+	cr_assert_eq(faas_fn_register(NULL, rt, "ci", &fo), FAAS_EINIT);
+	cr_assert(strstr(faas_runtime_last_error(rt), "signal 11"), "'%s'",
+	          faas_runtime_last_error(rt));
+	init_files_remove();
+	fo = th_fopts_lib(FX("init_fails"), "never_called");
+	fo.isolation = FAAS_ISOLATION_PROCESS;
+	fo.prewarm = true;
+	cr_assert_eq(faas_fn_register(NULL, rt, "if", &fo), FAAS_EINIT);
+	cr_assert(strstr(faas_runtime_last_error(rt), "module init of"), "'%s'",
+	          faas_runtime_last_error(rt));
 }
