@@ -32,6 +32,14 @@
  * `timeout` on the usual abandoned path. In every case the ctx is detached
  * from its worker before completion, so a worker never completes twice.
  *
+ * A failed init. The module's init runs before READY, for a cold worker too.
+ * A worker whose load or init fails (READY not ok, or it dies before READY)
+ * makes the function unhealthy: its calls fail fast, developer_error
+ * (Runtime.InitError) with that failure's text, and no worker is spawned
+ * until a backoff timer (FAAS__PROC_BACKOFF_MIN_MS doubling to _MAX_MS) runs
+ * out; a worker that loads fine resets the delay. Registration with prewarm
+ * waits for READY and returns FAAS_EINIT instead.
+ *
  * Handles. Each worker has four (the process and three pipes), counted in the
  * runtime's open handles; its memory goes in the last close callback. The
  * process handle is closed only after its exit callback, so no zombie is left.
@@ -517,7 +525,8 @@ static bool someone_waits(const faas__proc_pool *pool)
 
 static void run_fail_fast(faas__deferred *d)
 {
-	faas__proc_pool *pool = (faas__proc_pool *)((char *)d - offsetof(faas__proc_pool, fail_fast));
+	faas__proc_pool *pool =
+	    (faas__proc_pool *)((char *)d - offsetof(faas__proc_pool, fail_fast));
 
 	pool->fail_queued = false;
 	pool_pump(pool);

@@ -63,7 +63,7 @@ struct faas__proc_worker {
 	 * logged once, in the first call the worker serves; "" if nothing. */
 	char limit_note[160];
 	bool served; /* it has answered a call */
-	bool for_call; /* spawned for a call: that call is its cold start */
+	bool for_call;          /* spawned for a call: that call is its cold start */
 	uint64_t ready_init_us; /* what READY said the init took */
 	/* /proc/<pid>/task and its main thread's "children", opened at the
 	 * first check after a call and kept: the check then costs an fstat and

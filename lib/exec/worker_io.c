@@ -310,10 +310,12 @@ static void on_worker_exit(uv_process_t *proc, int64_t status, int term_signal)
 	w->exited = true;
 	if (init_died) {
 		if (term_signal)
-			snprintf(msg, sizeof(msg), "module init of %s failed: worker killed by signal %d (%s)",
+			snprintf(msg, sizeof(msg),
+			         "module init of %s failed: worker killed by signal %d (%s)",
 			         pool->library, term_signal, strsignal(term_signal));
 		else
-			snprintf(msg, sizeof(msg), "module init of %s failed: worker exited with status %lld",
+			snprintf(msg, sizeof(msg),
+			         "module init of %s failed: worker exited with status %lld",
 			         pool->library, (long long)status);
 		if (w->ctx) {
 			faas__proc_worker_drain(w);
@@ -524,7 +526,8 @@ static void handle_frame(faas__proc_worker *w, uint8_t type, const char *p, size
 		note = faas__rbuf_str(&r, NULL);
 		if (!r.bad && note[0])
 			snprintf(w->limit_note, sizeof(w->limit_note), "[libfaas] %.140s", note);
-		snprintf(msg, sizeof(msg), "%s", !r.bad && error[0] ? error : "the worker failed to load");
+		snprintf(msg, sizeof(msg), "%s",
+		         !r.bad && error[0] ? error : "the worker failed to load");
 		w->loaded = ok;
 		w->load_failed = !ok;
 		w->pool->ops->worker_init(w, ok ? NULL : msg);
