@@ -99,7 +99,13 @@ typedef struct faas_fn_options {
 	 *  process_queue). At most FAAS_MAX_PROCESS_WORKERS. */
 	unsigned int process_max_workers;
 	/** `process`: workers started at registration, with the module's init run
-	 *  there, so their first call is warm (0..max; `prewarm` means at least 1). */
+	 *  there, so their first call is warm (0..max; `prewarm` means at least 1;
+	 *  process_min_workers are prewarmed too). Registration then waits for
+	 *  their init, running the runtime's loop the way faas_invoke_sync() does
+	 *  (bounded by timeout_ms), and returns FAAS_EINIT with the init's message
+	 *  if it fails: do not register such a function from inside a callback of
+	 *  a host's loop (inside faas_runtime_run the wait is skipped and a failed
+	 *  init shows as the backoff instead). */
 	unsigned int process_prewarm;
 	/** `process`: an idle worker above the minimum is stopped after this long;
 	 *  0 = FAAS_DEFAULT_PROCESS_IDLE_MS. */
