@@ -432,6 +432,70 @@ Test(contain, stuck_calls_make_health_degraded, .fini = teardown)
 	cr_assert(metrics_say(faas_trigger_http_port(web), "\nfaas_runtime_degraded 1\n"));
 }
 
+/* ---- a process function whose init keeps failing ---- */
+
+/* Unhealthy between retries of its init: the health route names it with its
+ * init's failure, the metrics and the stats say so. Each failed retry
+ * doubles the backoff (100 ms first), so a few calls open a window wide
+ * enough to look through on a loaded machine. */
+Test(contain, failing_init_makes_the_function_unhealthy, .fini = teardown)
+{
+	faas_http_options ho = FAAS_HTTP_OPTIONS_INIT;
+	faas_fn_options fo = th_fopts_lib(FX("init_fails"), "never_called");
+	faas_trigger *web;
+	faas_fn_stats fs;
+	faas_runtime_stats rs;
+	cJSON *j = NULL;
+	bool seen = false;
+	int status;
+
+	setup_rt(2, 0, 0);
+	fo.isolation = FAAS_ISOLATION_PROCESS;
+	th_register(rt, "broken", &fo);
+	ho.port = 0;
+	cr_assert_eq(faas_trigger_http_new(&web, rt, "web", &ho), 0);
+	for (int i = 0; i < 6 && !seen; i++) {
+		faas_activation *act = th_call(rt, "broken", "{}");
+
+		cr_assert_str_eq(faas_activation_error_type(act), "Runtime.InitError");
+		faas_activation_free(act);
+		cr_assert_eq(faas_fn_stats_get(&fs, faas_fn_lookup(rt, "broken")), 0);
+		cr_assert_eq(faas_runtime_stats_get(&rs, rt), 0);
+		if (!fs.unhealthy)
+			continue; /* the backoff was over before we looked */
+		cr_assert_eq(rs.unhealthy_functions, 1);
+		j = get_json(faas_trigger_http_port(web), "/_faas/health", &status);
+		seen = strcmp(jstr(j, "status"), "degraded") == 0 &&
+		       metrics_say(faas_trigger_http_port(web),
+		                   "\nfaas_function_unhealthy{function=\"broken\"} 1\n") &&
+		       metrics_say(faas_trigger_http_port(web), "\nfaas_runtime_degraded 1\n");
+		if (!seen) {
+			cJSON_Delete(j);
+			j = NULL;
+		}
+	}
+	cr_assert(seen, "never unhealthy");
+	cr_assert_eq(status, 200);
+	cr_assert_str_eq(jstr(j, "reason"), "1 function is unhealthy: its module init keeps failing");
+	{
+		const cJSON *list = cJSON_GetObjectItemCaseSensitive(j, "unhealthyFunctions");
+		const cJSON *first = cJSON_GetArrayItem(list, 0);
+
+		cr_assert_eq(cJSON_GetArraySize(list), 1);
+		cr_assert_str_eq(jstr(first, "name"), "broken");
+		cr_assert(strstr(jstr(first, "reason"), "module init of"), "%s",
+		          jstr(first, "reason"));
+	}
+	cJSON_Delete(j);
+	/* Unregistered, it is nobody's concern. */
+	cr_assert_eq(faas_fn_unregister(rt, "broken"), 0);
+	cr_assert_eq(faas_runtime_stats_get(&rs, rt), 0);
+	cr_assert_eq(rs.unhealthy_functions, 0);
+	j = get_json(faas_trigger_http_port(web), "/_faas/health", &status);
+	cr_assert_str_eq(jstr(j, "status"), "ok");
+	cJSON_Delete(j);
+}
+
 /* ---- an unregistered function with calls in its queue ---- */
 
 Test(contain, unregistered_function_with_queued_calls, .fini = teardown)

@@ -834,16 +834,39 @@ Test(process, oversized_frame_from_a_worker)
 	                 "worker stopped: it sent a frame of 4294967295 bytes");
 }
 
+/* READY, ok, with an empty error and an empty note: a worker that loaded. */
+#define FAKE_READY "\\013\\000\\000\\000\\002\\001\\000\\000\\000\\000\\000\\000\\000\\000\\000\\000"
+
 Test(process, unexpected_message_from_a_worker)
 {
 	fake_worker_case("\\001\\000\\000\\000\\011X",
-	                 "worker stopped: it sent an unexpected message");
+	                 "worker stopped: protocol violation: a frame of unknown type 9");
+}
+
+Test(process, result_before_ready_from_a_worker)
+{
+	fake_worker_case("\\001\\000\\000\\000\\004X",
+	                 "worker stopped: protocol violation: a RESULT frame before READY");
 }
 
 Test(process, malformed_result_from_a_worker)
 {
-	fake_worker_case("\\001\\000\\000\\000\\004X",
-	                 "worker stopped: it sent a malformed result");
+	/* Call 1's number, then a kind and nothing more. */
+	fake_worker_case(FAKE_READY "\\011\\000\\000\\000\\004\\001\\000\\000\\000\\000\\000\\000\\000\\000",
+	                 "worker stopped: protocol violation: a malformed result");
+}
+
+Test(process, result_without_a_call_number_from_a_worker)
+{
+	fake_worker_case(FAKE_READY "\\001\\000\\000\\000\\004X",
+	                 "worker stopped: protocol violation: a RESULT frame without a call "
+	                 "number");
+}
+
+Test(process, second_ready_from_a_worker)
+{
+	fake_worker_case(FAKE_READY FAKE_READY,
+	                 "worker stopped: protocol violation: a READY frame after READY");
 }
 
 Test(process, worker_gone_before_answering)

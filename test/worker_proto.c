@@ -228,14 +228,13 @@ typedef struct message {
 } message;
 
 static const message messages[] = {
-    {"LOAD", FAAS__WP_LOAD, {F_U32, F_U32, F_U8, F_STR, F_STR, F_STR, F_STR, F_U8, F_END}},
-    {"READY", FAAS__WP_READY, {F_U8, F_U64, F_STR, F_END}},
-    {"INVOKE", FAAS__WP_INVOKE, {F_STR, F_U64, F_STR, F_END}},
-    {"RESULT",
-     FAAS__WP_RESULT,
-     {F_U8, F_U32, F_U64, F_U64, F_U64, F_U8, F_U64, F_U64, F_STR, F_STR, F_END}},
-    {"STATE_REQ", FAAS__WP_STATE_REQ, {F_U8, F_STR, F_STR, F_U64, F_U64, F_END}},
-    {"STATE_RESP", FAAS__WP_STATE_RESP, {F_U32, F_STR, F_U64, F_U64, F_END}},
+    {"LOAD", FAAS__WP_LOAD,
+     {F_U32, F_U32, F_U8, F_STR, F_STR, F_STR, F_STR, F_U8, F_U32, F_END}},
+    {"READY", FAAS__WP_READY, {F_U8, F_STR, F_STR, F_END}},
+    {"INVOKE", FAAS__WP_INVOKE, {F_U64, F_STR, F_U64, F_STR, F_END}},
+    {"RESULT", FAAS__WP_RESULT, {F_U64, F_U8, F_U32, F_U64, F_STR, F_STR, F_END}},
+    {"STATE_REQ", FAAS__WP_STATE_REQ, {F_U64, F_U8, F_STR, F_STR, F_U64, F_U64, F_END}},
+    {"STATE_RESP", FAAS__WP_STATE_RESP, {F_U64, F_U32, F_STR, F_U64, F_U64, F_END}},
 };
 
 #define NMESSAGES (sizeof(messages) / sizeof(messages[0]))

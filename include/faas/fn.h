@@ -141,7 +141,7 @@ typedef struct faas_fn_options {
 #define FAAS_DURATION_BUCKET_COUNT 14
 
 /** The version of faas_fn_stats. */
-#define FAAS_FN_STATS_VERSION 1
+#define FAAS_FN_STATS_VERSION 2
 
 /**
  * Counters of one function since registration, for hosts and metrics.
@@ -159,6 +159,10 @@ typedef struct faas_fn_stats {
 	uint64_t duration_buckets[FAAS_DURATION_BUCKET_COUNT];
 	uint64_t duration_us_sum;
 	unsigned int in_flight;
+	/** 1 while its calls fail fast because its module init keeps failing
+	 *  (process isolation, between retries); 0 otherwise. Since version 2,
+	 *  in what was padding: the size is unchanged. */
+	unsigned int unhealthy;
 	uint64_t reserved[8]; /**< zero; later versions use it */
 } faas_fn_stats;
 

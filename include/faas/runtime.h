@@ -111,7 +111,7 @@ typedef struct faas_runtime_options {
 	}
 
 /** The version of faas_runtime_stats. */
-#define FAAS_RUNTIME_STATS_VERSION 1
+#define FAAS_RUNTIME_STATS_VERSION 2
 
 /**
  * Counters of a runtime, for hosts, tests and metrics. faas_runtime_stats_get()
@@ -126,6 +126,9 @@ typedef struct faas_runtime_stats {
 	unsigned int in_flight;    /**< admitted calls not yet completed */
 	unsigned int threads;      /**< executor threads able to take work */
 	unsigned int stuck_threads; /**< threads retired at a deadline, still in a handler */
+	/** Functions unhealthy now (see faas_fn_stats.unhealthy). Since version
+	 *  2, in what was padding: the size is unchanged. */
+	unsigned int unhealthy_functions;
 	uint64_t reserved[8];      /**< zero; later versions use it */
 } faas_runtime_stats;
 

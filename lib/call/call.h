@@ -77,6 +77,9 @@ struct faas_fn {
 		bool in_ring;
 	} threadq;
 	const struct faas__exec_ops *exec; /* its executor, set at registration (invoke/) */
+	/* exec/'s, loop thread: why its calls fail fast while its module init
+	 * keeps failing (process isolation's backoff); NULL while healthy. */
+	const char *unhealthy;
 	faas_fn_stats stats;    /* loop thread; in_flight is filled on read */
 	struct faas_fn *next;   /* registry list (loop thread) */
 };

@@ -247,6 +247,7 @@ int faas_fn_stats_get(faas_fn_stats *out, const faas_fn *fn)
 	out->version = FAAS_FN_STATS_VERSION;
 	memset(out->reserved, 0, sizeof(out->reserved));
 	out->in_flight = fn->in_flight;
+	out->unhealthy = fn->unhealthy != NULL;
 	return 0;
 }
 

@@ -162,6 +162,15 @@ static void pool_exited(faas__proc_pool *pool)
 
 /* ---- crash-looping init: backoff ---- */
 
+/* The pool's state, told to its function (if still its function's pool)
+ * for the stats, the health route and the metrics. */
+static void set_unhealthy(faas__proc_pool *pool, bool unhealthy)
+{
+	pool->unhealthy = unhealthy;
+	if (pool->fn->proc == pool)
+		pool->fn->unhealthy = unhealthy ? pool->init_error : NULL;
+}
+
 static void on_backoff(uv_timer_t *t)
 {
 	faas__proc_pool *pool = t->data;
@@ -171,7 +180,7 @@ static void on_backoff(uv_timer_t *t)
 		return;
 	}
 	/* Over: the next spawn (the minimum's, or a call's) tries again. */
-	pool->unhealthy = false;
+	set_unhealthy(pool, false);
 	pool_spawn_to_min(pool);
 }
 
@@ -184,7 +193,7 @@ static void worker_init(faas__proc_worker *w, const char *error)
 		return;
 	}
 	snprintf(pool->init_error, sizeof(pool->init_error), "%s", error);
-	pool->unhealthy = true;
+	set_unhealthy(pool, true);
 	if (pool->registering || pool->closing)
 		return;
 	pool->backoff_ms = pool->backoff_ms == 0 ? FAAS__PROC_BACKOFF_MIN_MS
@@ -394,10 +403,14 @@ static int dispatch(faas__proc_pool *pool, faas__proc_worker *w, faas_ctx *ctx)
 	if (left_ms > ctx->fn->timeout_ms)
 		left_ms = ctx->fn->timeout_ms;
 	faas__wbuf_begin(&b, FAAS__WP_INVOKE);
+	faas__wbuf_u64(&b, ++w->seq);
 	faas__wbuf_cstr(&b, ctx->id);
 	faas__wbuf_u64(&b, left_ms);
 	faas__wbuf_str(&b, text, len);
 	free(owned);
+	/* A loaded worker starts the call now; a loading one at its READY. */
+	if (w->loaded)
+		faas__proc_watch_begin(w);
 	rc = faas__proc_worker_send(w, &b);
 	if (rc != 0) {
 		faas__proc_worker_kill(w, NULL);
@@ -564,49 +577,6 @@ int faas__proc_submit(faas__proc_pool *pool, faas_ctx *ctx)
 	return waiter_push(pool, ctx);
 }
 
-/* /proc/<pid>/status "VmHWM:" of a live worker, in bytes; 0 if unreadable. */
-static uint64_t worker_hwm(int pid)
-{
-	char path[64], line[256];
-	uint64_t v = 0;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/status", pid);
-	f = fopen(path, "re");
-	if (!f)
-		return 0;
-	while (fgets(line, sizeof(line), f))
-		if (strncmp(line, "VmHWM:", 6) == 0)
-			v = strtoull(line + 6, NULL, 10) * 1024u;
-	fclose(f);
-	return v;
-}
-
-/* utime + stime of a live worker from /proc/<pid>/stat, in ns; 0 if unreadable. */
-static uint64_t worker_cpu_ns(int pid)
-{
-	char path[64], buf[1024];
-	unsigned long long ut = 0, st = 0;
-	long hz = sysconf(_SC_CLK_TCK);
-	const char *p;
-	FILE *f;
-	size_t n;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	f = fopen(path, "re");
-	if (!f)
-		return 0;
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	/* Fields 14 and 15, counted after the command name's closing paren. */
-	p = strrchr(buf, ')');
-	if (!p || hz <= 0 ||
-	    sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) != 2)
-		return 0;
-	return (ut + st) * (1000000000ull / (unsigned long long)hz);
-}
-
 bool faas__proc_abandon(faas_ctx *ctx, bool *was_running)
 {
 	faas__proc_worker *w = ctx->exec.worker;
@@ -626,9 +596,14 @@ bool faas__proc_abandon(faas_ctx *ctx, bool *was_running)
 	if (!w || !atomic_compare_exchange_strong(&ctx->state, &expected, FAAS__ABANDONED))
 		return false;
 	*was_running = true;
-	if (!w->exited) {
-		atomic_store(&ctx->mem_peak, worker_hwm(w->proc.pid));
-		ctx->abandoned_cpu_ns = worker_cpu_ns(w->proc.pid);
+	/* The kernel's count of the call so far; a worker that loaded but
+	 * never started the call (still loading) has used nothing of it. */
+	if (!w->exited && w->loaded) {
+		faas__proc_usage u;
+
+		faas__proc_watch_end(w, &u);
+		atomic_store(&ctx->mem_peak, u.peak_bytes);
+		ctx->abandoned_cpu_ns = u.cpu_ns;
 	}
 	faas__proc_worker_drain(w);
 	faas__proc_worker_detach(w);
@@ -697,6 +672,7 @@ static int process_attach(faas_fn *fn, const faas_fn_options *o)
 
 static void process_detach(faas_fn *fn)
 {
+	fn->unhealthy = NULL;
 	faas__proc_pool_close(fn->proc);
 	fn->proc = NULL;
 }

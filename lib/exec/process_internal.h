@@ -8,6 +8,8 @@
 #ifndef FAAS_LIB_EXEC_PROCESS_INTERNAL_H
 #define FAAS_LIB_EXEC_PROCESS_INTERNAL_H
 
+#include <time.h>
+
 #include "exec.h"
 #include "worker_proto.h"
 
@@ -24,6 +26,10 @@
 #define FAAS__PROC_BACKOFF_MAX_MS 30000u
 /* The channel's input buffer is given back when empty past this size. */
 #define FAAS__PROC_INBUF_KEEP (64u * 1024u)
+/* A call whose VmPeak came this close to the worker's RLIMIT_AS hit it. */
+#define FAAS__PROC_OOM_SLACK (1024u * 1024u)
+/* /proc/<pid>/status is about 1.5 KiB; this holds it whole. */
+#define FAAS__PROC_STATUS_MAX 4096u
 
 typedef enum faas__proc_wstate {
 	FAAS__W_LOADING,
@@ -64,11 +70,17 @@ struct faas__proc_worker {
 	char limit_note[160];
 	bool served; /* it has answered a call */
 	bool for_call;          /* spawned for a call: that call is its cold start */
-	uint64_t ready_init_us; /* what READY said the init took */
-	/* /proc/<pid>/task and its main thread's "children", opened at the
-	 * first check after a call and kept: the check then costs an fstat and
-	 * a pread instead of a path walk through /proc. -1 while not open. */
-	int task_fd, children_fd;
+	uint64_t spawned_ns, ready_ns; /* the host's clock */
+	/* The call it runs (or ran last): its frames must carry this. */
+	uint64_t seq;
+	/* What the kernel says of it (worker_watch.c): /proc/<pid>/status,
+	 * clear_refs and the main thread's children, opened at READY and kept
+	 * (-1 while not open); its CPU clock; RLIMIT_AS (0: none). */
+	int status_fd, clear_refs_fd, children_fd;
+	clockid_t cpu_clock;
+	bool has_cpu_clock;
+	uint64_t as_limit;
+	uint64_t call_start_ns, cpu0_ns; /* the call's start, by the host */
 	uint64_t idle_since_ns;
 	faas__proc_worker *next;
 	char readbuf[FAAS__PROC_READ_CHUNK];
@@ -120,6 +132,35 @@ struct faas__proc_pool {
 	faas__deferred fail_fast; /* fails the calls that came while unhealthy */
 	bool holds_fn; /* the fn reference is taken once creation succeeded */
 };
+
+/* What a call used, as the kernel counts it. */
+typedef struct faas__proc_usage {
+	uint64_t cpu_ns;        /* the whole worker's CPU clock over the call */
+	uint64_t peak_bytes;    /* VmHWM: the call's peak resident memory */
+	uint64_t vm_peak_bytes; /* VmPeak: against as_limit, for `oom` */
+	int threads;            /* after the call; -1 if unknown */
+} faas__proc_usage;
+
+/* ---- worker_watch.c ---- */
+
+/* Open what the kernel shows of a worker that is READY. Whatever fails to
+ * open reads as 0 (or threads -1) later: the call is then under-measured,
+ * never measured by the worker. */
+void faas__proc_watch_open(faas__proc_worker *w);
+void faas__proc_watch_close(faas__proc_worker *w);
+/* A call starts on w: reset its memory peak, note the host's clock and the
+ * worker's CPU clock. */
+void faas__proc_watch_begin(faas__proc_worker *w);
+/* The call's usage since faas__proc_watch_begin. */
+void faas__proc_watch_end(faas__proc_worker *w, faas__proc_usage *u);
+/* A worker's live children (it is a child subreaper, so every live
+ * descendant whose parent exited is its child too): up to max pids into
+ * pids; returns how many there are, or -1 if /proc cannot tell. By path,
+ * through every thread's list. */
+int faas__proc_children(int pid, int *pids, int max);
+/* The same after a call, through the kept file when the worker has one
+ * thread (threads, from faas__proc_watch_end). */
+int faas__proc_watch_children(faas__proc_worker *w, int threads, int *pids, int max);
 
 /* ---- worker_io.c ---- */
 

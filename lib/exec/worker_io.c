@@ -37,10 +37,7 @@ static void on_worker_handle_closed(uv_handle_t *h)
 				break;
 			}
 		}
-		if (w->task_fd >= 0)
-			close(w->task_fd);
-		if (w->children_fd >= 0)
-			close(w->children_fd);
+		faas__proc_watch_close(w);
 		free(w->in);
 		free(w);
 		pool->ops->worker_freed(pool);
@@ -149,46 +146,6 @@ static void on_output(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 
 /* ---- killing and exit ---- */
 
-/* The worker's live children, read from /proc/<pid>/task/<tid>/children (the
- * worker is a child subreaper, so an orphaned grandchild is its child too and
- * the list covers every descendant that still lives). Up to max pids into
- * pids; returns how many there are, or -1 if /proc cannot tell. */
-static int worker_children(int pid, int *pids, int max)
-{
-	char path[64];
-	DIR *d;
-	struct dirent *e;
-	int n = 0;
-	bool unknown = false;
-
-	snprintf(path, sizeof(path), "/proc/%d/task", pid);
-	d = opendir(path);
-	if (!d)
-		return -1;
-	while ((e = readdir(d))) {
-		char file[320];
-		long child;
-		FILE *f;
-
-		if (e->d_name[0] < '0' || e->d_name[0] > '9')
-			continue;
-		snprintf(file, sizeof(file), "/proc/%d/task/%s/children", pid, e->d_name);
-		f = fopen(file, "re");
-		if (!f) {
-			unknown = true; /* a thread that just ended, or no such file */
-			continue;
-		}
-		while (fscanf(f, "%ld", &child) == 1) {
-			if (n < max)
-				pids[n] = (int)child;
-			n++;
-		}
-		fclose(f);
-	}
-	closedir(d);
-	return n > 0 ? n : unknown ? -1 : 0;
-}
-
 /* Its children could hold at most this many pids worth killing one by one. */
 #define KILL_BY_PID_MAX 64
 
@@ -209,7 +166,7 @@ void faas__proc_worker_kill(faas__proc_worker *w, const char *why)
 		kill(-w->proc.pid, SIGKILL);
 	if (!w->exited) {
 		int pids[KILL_BY_PID_MAX];
-		int n = worker_children(w->proc.pid, pids, KILL_BY_PID_MAX);
+		int n = faas__proc_children(w->proc.pid, pids, KILL_BY_PID_MAX);
 
 		/* A child that left the group (setsid, setpgid) is still the
 		 * worker's child while the worker lives: by pid, then. */
@@ -222,58 +179,37 @@ void faas__proc_worker_kill(faas__proc_worker *w, const char *why)
 	close_pipes(w);
 }
 
-/* After a call: a worker must be alone in its group. Returns true if the
- * handler left processes behind; they are killed with the worker, which is
- * retired, and the call's log says so. A zombie the worker did not reap
- * counts too: the worker reaps its own before it answers. */
-/* A live worker's children, as worker_children, the cheap way when it has
- * one thread (the usual case after a call): the procfs task directory's link
- * count is 2 + its threads, and the main thread's "children" file lists the
- * rest. Both stay open between calls. */
-static int leftover_children(faas__proc_worker *w, int *pids, int max)
+/* After a call a worker must be back to one thread and no children: a
+ * thread the handler started would run on unbilled and write into the next
+ * call's log, a child would outlive its call. Otherwise the worker is
+ * retired (its group killed) and the call's log says why. A zombie the
+ * worker did not reap counts too: the worker reaps its own before it
+ * answers. Returns true if it was retired. */
+static bool retire_if_not_alone(faas__proc_worker *w, faas_ctx *ctx, int threads)
 {
-	char path[64], text[1024], *p = text, *end;
-	struct stat st;
-	ssize_t got;
-	int n = 0;
-
-	if (w->task_fd < 0) {
-		snprintf(path, sizeof(path), "/proc/%d/task", w->proc.pid);
-		w->task_fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		snprintf(path, sizeof(path), "/proc/%d/task/%d/children", w->proc.pid, w->proc.pid);
-		w->children_fd = open(path, O_RDONLY | O_CLOEXEC);
-	}
-	if (w->task_fd < 0 || w->children_fd < 0 || fstat(w->task_fd, &st) != 0 ||
-	    st.st_nlink != 3)
-		return worker_children(w->proc.pid, pids, max);
-	got = pread(w->children_fd, text, sizeof(text) - 1, 0);
-	if (got < 0)
-		return worker_children(w->proc.pid, pids, max);
-	text[got] = '\0';
-	for (long child; (child = strtol(p, &end, 10)) > 0 && end != p; p = end) {
-		if (n < max)
-			pids[n] = (int)child;
-		n++;
-	}
-	return n;
-}
-
-static bool kill_leftovers(faas__proc_worker *w, faas_ctx *ctx)
-{
-	int pids[8], n = leftover_children(w, pids, 8);
+	int pids[8], n = faas__proc_watch_children(w, threads, pids, 8);
 	char line[256]; /* fits: a prefix, 8 pids of 11 characters, a suffix */
-	size_t len;
+	size_t len = 0;
 
-	if (n <= 0)
+	if (threads > 1) {
+		len = (size_t)snprintf(line, sizeof(line),
+		                       "[libfaas] the handler left %d thread%s running: worker "
+		                       "recycled",
+		                       threads - 1, threads == 2 ? "" : "s");
+		faas__ctx_log_line(ctx, line, len < sizeof(line) ? len : sizeof(line) - 1);
+	}
+	if (n > 0) {
+		len = (size_t)snprintf(line, sizeof(line),
+		                       "[libfaas] the handler left %d process%s behind (pid", n,
+		                       n == 1 ? "" : "es");
+		for (int i = 0; i < n && i < 8; i++)
+			len += (size_t)snprintf(line + len, sizeof(line) - len, " %d", pids[i]);
+		len += (size_t)snprintf(line + len, sizeof(line) - len,
+		                        "%s): killed, worker recycled", n > 8 ? " ..." : "");
+		faas__ctx_log_line(ctx, line, len < sizeof(line) ? len : sizeof(line) - 1);
+	}
+	if (threads <= 1 && n <= 0)
 		return false;
-	len = (size_t)snprintf(line, sizeof(line),
-	                       "[libfaas] the handler left %d process%s behind (pid", n,
-	                       n == 1 ? "" : "es");
-	for (int i = 0; i < n && i < 8; i++)
-		len += (size_t)snprintf(line + len, sizeof(line) - len, " %d", pids[i]);
-	len += (size_t)snprintf(line + len, sizeof(line) - len, "%s): killed, worker recycled",
-	                        n > 8 ? " ..." : "");
-	faas__ctx_log_line(ctx, line, len < sizeof(line) ? len : sizeof(line) - 1);
 	faas__proc_worker_kill(w, NULL);
 	return true;
 }
@@ -389,38 +325,57 @@ int faas__proc_worker_send(faas__proc_worker *w, faas__wbuf *b)
 
 /* ---- frames from a worker ---- */
 
+/* The call's accounting, all of it the host's: its clock for the duration
+ * and the init, the kernel for CPU and memory. */
+static void account(faas__proc_worker *w, faas_ctx *ctx, const faas__proc_usage *u)
+{
+	uint64_t now = faas__now_ns();
+
+	ctx->finished_ns = now;
+	/* A worker spawned for this call ran the init before READY: the call
+	 * is its cold start, and the init is the worker's start up to READY. */
+	ctx->cold = w->for_call && !w->served;
+	ctx->init_us = ctx->cold ? (w->ready_ns - w->spawned_ns + 999u) / 1000u : 0;
+	ctx->cpu_ns = u->cpu_ns;
+	atomic_store(&ctx->mem_peak, u->peak_bytes);
+	if (w->as_limit && u->vm_peak_bytes + FAAS__PROC_OOM_SLACK >= w->as_limit)
+		atomic_store(&ctx->oom, true);
+	atomic_store_explicit(&ctx->handler_start_ns,
+	                      w->call_start_ns < now ? w->call_start_ns : now,
+	                      memory_order_release);
+}
+
 static void fill_result(faas__proc_worker *w, faas__rbuf *r)
 {
 	faas_ctx *ctx = w->ctx;
 	uint8_t kind = faas__rbuf_u8(r);
 	int rc = (int)(int32_t)faas__rbuf_u32(r);
-	uint64_t peak = faas__rbuf_u64(r), cpu = faas__rbuf_u64(r);
-	uint64_t init_us = faas__rbuf_u64(r);
-	bool cold = faas__rbuf_u8(r) != 0;
-	uint64_t run_us = faas__rbuf_u64(r), bytes_out = faas__rbuf_u64(r);
+	uint64_t bytes_out = faas__rbuf_u64(r);
 	size_t alen;
 	const char *a = faas__rbuf_str(r, &alen), *b = faas__rbuf_str(r, NULL);
-	uint64_t now = faas__now_ns(), started = atomic_load(&ctx->started_ns), hs;
-	char msg[FAAS__ERRMSG_SIZE];
+	faas__proc_usage u;
 
-	if (r->bad) {
-		faas__proc_worker_kill(w, "it sent a malformed result");
+	/* LOAD_FAILED is an answer only a worker whose READY failed gives,
+	 * and the host never serves one. */
+	if (r->bad || kind >= FAAS__WPR_LOAD_FAILED) {
+		faas__proc_worker_kill(w, "protocol violation: a malformed result");
 		return;
 	}
+	faas__proc_watch_end(w, &u);
 	faas__proc_worker_drain(w);
 	faas__proc_worker_detach(w);
-	ctx->finished_ns = now;
-	hs = now - (run_us * 1000u < now - started ? run_us * 1000u : now - started);
-	/* A worker spawned for this call ran the init before READY: the call
-	 * is its cold start, though the worker saw it as warm. */
-	ctx->cold = cold || (w->for_call && !w->served);
-	ctx->init_us = w->for_call && !w->served ? w->ready_init_us : init_us;
-	ctx->cpu_ns = cpu * 1000u;
-	atomic_store(&ctx->mem_peak, peak);
+	account(w, ctx, &u);
 	ctx->bytes_out = bytes_out;
 	note_limits(w, ctx);
-	atomic_store_explicit(&ctx->handler_start_ns, hs, memory_order_release);
 	atomic_store(&ctx->state, FAAS__DONE);
+	if (atomic_load(&ctx->oom) || kind == FAAS__WPR_OOM) {
+		/* Its VmPeak stays at the limit: every later call would read as
+		 * `oom` too, so the worker is retired. */
+		atomic_store(&ctx->oom, true);
+		faas__proc_worker_kill(w, NULL);
+		report(w->pool->rt, ctx, FAAS_STATUS_SUCCESS, NULL, NULL);
+		return;
+	}
 	switch (kind) {
 	case FAAS__WPR_OK:
 		if (!(alen == 4 && memcmp(a, "null", 4) == 0)) {
@@ -439,31 +394,11 @@ static void fill_result(faas__proc_worker *w, faas__rbuf *r)
 	case FAAS__WPR_TOO_BIG:
 		ctx->result_too_big = true;
 		break;
-	case FAAS__WPR_OOM:
-		/* Its VmPeak stays at the limit: every later call would read as
-		 * `oom` too, so the worker is retired. */
-		atomic_store(&ctx->oom, true);
-		faas__proc_worker_kill(w, NULL);
-		report(w->pool->rt, ctx, FAAS_STATUS_SUCCESS, NULL, NULL);
-		return;
-	case FAAS__WPR_INIT_FAILED:
-	case FAAS__WPR_LOAD_FAILED:
-		if (kind == FAAS__WPR_LOAD_FAILED) {
-			w->load_failed = true;
-			snprintf(msg, sizeof(msg), "%s", b);
-		} else {
-			snprintf(msg, sizeof(msg), "module init of %s failed", w->pool->library);
-		}
-		w->pool->ops->worker_init(w, msg);
-		w->pool->ops->worker_idle(w);
-		report(w->pool->rt, ctx, FAAS_STATUS_DEVELOPER_ERROR, FAAS__ERR_INIT,
-		                    msg);
-		return;
-	default:
+	default: /* FAAS__WPR_BAD_EVENT: the host sent what it could not parse */
 		ctx->internal_failure = true;
 		break;
 	}
-	if (!kill_leftovers(w, ctx))
+	if (!retire_if_not_alone(w, ctx, u.threads))
 		w->pool->ops->worker_idle(w);
 	report(w->pool->rt, ctx, FAAS_STATUS_SUCCESS, NULL, NULL);
 }
@@ -482,12 +417,10 @@ static void answer_state(faas__proc_worker *w, faas__rbuf *r)
 	int rc;
 
 	if (r->bad) {
-		faas__proc_worker_kill(w, "it sent a malformed state request");
+		faas__proc_worker_kill(w, "protocol violation: a malformed state request");
 		return;
 	}
-	if (!w->ctx) {
-		rc = FAAS_EINVAL;
-	} else if (op == FAAS__WPS_GET) {
+	if (op == FAAS__WPS_GET) {
 		rc = faas_state_get(w->ctx, key, &got, &got_len, &out_version);
 		if (rc == 0 && got_len > FAAS__WP_STATE_VALUE_MAX) {
 			rc = FAAS_ETOOBIG;
@@ -503,6 +436,7 @@ static void answer_state(faas__proc_worker *w, faas__rbuf *r)
 		rc = FAAS_EINVAL;
 	}
 	faas__wbuf_begin(&b, FAAS__WP_STATE_RESP);
+	faas__wbuf_u64(&b, w->seq);
 	faas__wbuf_u32(&b, (uint32_t)rc);
 	faas__wbuf_str(&b, rc == 0 ? got : NULL, rc == 0 ? got_len : 0);
 	faas__wbuf_u64(&b, out_version);
@@ -512,45 +446,100 @@ static void answer_state(faas__proc_worker *w, faas__rbuf *r)
 		faas__proc_worker_kill(w, "out of memory answering a state request");
 }
 
+static void on_ready(faas__proc_worker *w, faas__rbuf *r)
+{
+	bool ok = faas__rbuf_u8(r) != 0;
+	const char *error = faas__rbuf_str(r, NULL), *note = faas__rbuf_str(r, NULL);
+	char msg[FAAS__ERRMSG_SIZE];
+
+	w->ready_ns = faas__now_ns();
+	if (!r->bad && note[0])
+		snprintf(w->limit_note, sizeof(w->limit_note), "[libfaas] %.140s", note);
+	snprintf(msg, sizeof(msg), "%s", !r->bad && error[0] ? error : "the worker failed to load");
+	w->loaded = ok && !r->bad;
+	w->load_failed = !w->loaded;
+	if (w->loaded) {
+		faas__proc_watch_open(w);
+		/* A call sent while it loaded starts now. */
+		if (w->ctx)
+			faas__proc_watch_begin(w);
+	}
+	w->pool->ops->worker_init(w, w->loaded ? NULL : msg);
+	if (!w->loaded && w->ctx) {
+		/* The call that came to it gets the failure; the worker
+		 * is not left to retry the init inside the call. */
+		faas_ctx *ctx;
+
+		faas__proc_worker_drain(w);
+		ctx = faas__proc_worker_detach(w);
+		atomic_store(&ctx->state, FAAS__DONE);
+		faas__proc_worker_kill(w, NULL);
+		report(w->pool->rt, ctx, FAAS_STATUS_DEVELOPER_ERROR, FAAS__ERR_INIT, msg);
+	} else if (w->st == FAAS__W_LOADING) {
+		w->pool->ops->worker_idle(w);
+	}
+}
+
+static const char *frame_name(uint8_t type)
+{
+	switch (type) {
+	case FAAS__WP_READY:
+		return "READY";
+	case FAAS__WP_RESULT:
+		return "RESULT";
+	case FAAS__WP_STATE_REQ:
+		return "STATE_REQ";
+	default:
+		return NULL;
+	}
+}
+
+/* A frame a worker sends must be the one its state allows: READY once,
+ * before anything else; then, for the call it runs and only that call (by
+ * its sequence number), state requests and one RESULT. Anything else kills
+ * it, and the call it runs ends `developer_error`. */
 static void handle_frame(faas__proc_worker *w, uint8_t type, const char *p, size_t n)
 {
 	faas__rbuf r = {p, n, false};
+	const char *name = frame_name(type);
+	char why[160];
+	uint64_t seq;
 
-	if (type == FAAS__WP_READY && w->st != FAAS__W_DEAD && !w->loaded && !w->load_failed) {
-		bool ok = faas__rbuf_u8(&r) != 0;
-		const char *note, *error;
-		char msg[FAAS__ERRMSG_SIZE];
-
-		w->ready_init_us = faas__rbuf_u64(&r);
-		error = faas__rbuf_str(&r, NULL);
-		note = faas__rbuf_str(&r, NULL);
-		if (!r.bad && note[0])
-			snprintf(w->limit_note, sizeof(w->limit_note), "[libfaas] %.140s", note);
-		snprintf(msg, sizeof(msg), "%s",
-		         !r.bad && error[0] ? error : "the worker failed to load");
-		w->loaded = ok;
-		w->load_failed = !ok;
-		w->pool->ops->worker_init(w, ok ? NULL : msg);
-		if (!ok && w->ctx) {
-			/* The call that came to it gets the failure; the worker
-			 * is not left to retry the init inside the call. */
-			faas_ctx *ctx;
-
-			faas__proc_worker_drain(w);
-			ctx = faas__proc_worker_detach(w);
-			atomic_store(&ctx->state, FAAS__DONE);
-			faas__proc_worker_kill(w, NULL);
-			report(w->pool->rt, ctx, FAAS_STATUS_DEVELOPER_ERROR, FAAS__ERR_INIT, msg);
-		} else if (w->st == FAAS__W_LOADING) {
-			w->pool->ops->worker_idle(w);
-		}
-	} else if (type == FAAS__WP_RESULT && w->st == FAAS__W_BUSY && w->ctx) {
-		fill_result(w, &r);
-	} else if (type == FAAS__WP_STATE_REQ && w->st == FAAS__W_BUSY) {
-		answer_state(w, &r);
-	} else {
-		faas__proc_worker_kill(w, "it sent an unexpected message");
+	if (!name) {
+		snprintf(why, sizeof(why), "protocol violation: a frame of unknown type %u", type);
+		faas__proc_worker_kill(w, why);
+		return;
 	}
+	if (type == FAAS__WP_READY || !w->loaded) {
+		if (type == FAAS__WP_READY && !w->loaded && !w->load_failed) {
+			on_ready(w, &r);
+			return;
+		}
+		snprintf(why, sizeof(why), "protocol violation: a %s frame %s", name,
+		         w->loaded ? "after READY" : "before READY");
+		faas__proc_worker_kill(w, why);
+		return;
+	}
+	seq = faas__rbuf_u64(&r);
+	if (r.bad || !w->ctx || w->st != FAAS__W_BUSY || seq != w->seq) {
+		if (r.bad)
+			snprintf(why, sizeof(why),
+			         "protocol violation: a %s frame without a call number", name);
+		else if (!w->ctx || w->st != FAAS__W_BUSY)
+			snprintf(why, sizeof(why),
+			         "protocol violation: a %s frame for call %llu while no call runs",
+			         name, (unsigned long long)seq);
+		else
+			snprintf(why, sizeof(why),
+			         "protocol violation: a %s frame for call %llu during call %llu",
+			         name, (unsigned long long)seq, (unsigned long long)w->seq);
+		faas__proc_worker_kill(w, why);
+		return;
+	}
+	if (type == FAAS__WP_RESULT)
+		fill_result(w, &r);
+	else
+		answer_state(w, &r);
 }
 
 static void on_channel(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
@@ -625,7 +614,8 @@ int faas__proc_worker_spawn(faas__proc_worker **out, faas__proc_pool *pool, bool
 	w->pool = pool;
 	w->for_call = !init_now;
 	w->st = FAAS__W_LOADING;
-	w->task_fd = w->children_fd = -1;
+	w->status_fd = w->clear_refs_fd = w->children_fd = -1;
+	w->spawned_ns = faas__now_ns();
 	uv_pipe_init(rt->loop, &w->chan, 0);
 	uv_pipe_init(rt->loop, &w->out, 0);
 	uv_pipe_init(rt->loop, &w->err, 0);

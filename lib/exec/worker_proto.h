@@ -12,13 +12,21 @@
  *   LOAD      host → worker  u32 memory_mb, u32 result_limit, u8 init_now,
  *                            str library, str symbol, str name, str version,
  *                            u8 seccomp (faas_seccomp), u32 max_processes
- *   READY     worker → host  u8 ok, u64 init_us, str error, str limit note
- *   INVOKE    host → worker  str request_id, u64 remaining_ms, str event JSON
- *   RESULT    worker → host  u8 kind, i32 rc, u64 peak_rss, u64 cpu_us,
- *                            u64 init_us, u8 cold, u64 run_us, u64 bytes_out,
+ *   READY     worker → host  u8 ok, str error, str limit note
+ *   INVOKE    host → worker  u64 seq, str request_id, u64 remaining_ms,
+ *                            str event JSON
+ *   RESULT    worker → host  u64 seq, u8 kind, i32 rc, u64 bytes_out,
  *                            str a, str b   (see faas__wp_result_kind)
- *   STATE_REQ worker → host  u8 op, str key, str value, u64 version, i64 delta
- *   STATE_RESP host → worker i32 rc, str value, u64 version, i64 number
+ *   STATE_REQ worker → host  u64 seq, u8 op, str key, str value, u64 version,
+ *                            i64 delta
+ *   STATE_RESP host → worker u64 seq, i32 rc, str value, u64 version,
+ *                            i64 number
+ *
+ * seq numbers a worker's calls 1, 2, 3...: every frame of a call carries its
+ * call's, and the host kills a worker that sends a frame for no call, for
+ * another call or out of turn (a handler can write on fd 3 itself). Nothing
+ * a worker says is used for accounting: the host takes the duration from its
+ * own clock, and CPU and memory from the kernel.
  */
 #ifndef FAAS_WORKER_PROTO_H
 #define FAAS_WORKER_PROTO_H
@@ -52,11 +60,10 @@ enum faas__wp_type {
 enum faas__wp_result_kind {
 	FAAS__WPR_OK = 0,      /* a = result JSON text */
 	FAAS__WPR_ERROR,       /* a = error type ("" if none), b = message */
-	FAAS__WPR_INIT_FAILED, /* b = message */
 	FAAS__WPR_TOO_BIG,     /* bytes_out = the result's size */
-	FAAS__WPR_OOM,         /* the address space reached its limit */
+	FAAS__WPR_OOM,         /* the result could not be printed: no memory */
 	FAAS__WPR_BAD_EVENT,   /* the event text did not parse */
-	FAAS__WPR_LOAD_FAILED  /* b = message (dlopen, symbol, ABI) */
+	FAAS__WPR_LOAD_FAILED  /* b = message (dlopen, symbol, ABI, init) */
 };
 
 enum faas__wp_state_op { FAAS__WPS_GET = 1, FAAS__WPS_PUT, FAAS__WPS_DELETE, FAAS__WPS_INCR };

@@ -179,10 +179,36 @@ static void list_activations(faas__http_exchange *x, faas_runtime *rt, const cha
 	faas__api_respond_json(x, 200, &hs, body);
 }
 
-/* 200 "ok"; 200 "degraded" with the reason while thread-mode calls are stuck
- * or no thread is live (the host still answers, other calls and isolation
- * modes still run, and stuck threads may return: a probe should alert, not
- * restart); 503 "stopping". */
+/* The unhealthy functions, each with why: [{"name", "reason"}]. */
+static cJSON *unhealthy_functions(faas_runtime *rt)
+{
+	cJSON *arr = cJSON_CreateArray();
+
+	for (const faas_fn *fn = rt->fns; arr && fn; fn = fn->next) {
+		cJSON *item;
+
+		if (!fn->unhealthy)
+			continue;
+		item = cJSON_CreateObject();
+		if (!item || !cJSON_AddItemToArray(arr, item)) {
+			cJSON_Delete(item);
+			cJSON_Delete(arr);
+			return NULL;
+		}
+		if (!cJSON_AddStringToObject(item, "name", fn->name) ||
+		    !cJSON_AddStringToObject(item, "reason", fn->unhealthy)) {
+			cJSON_Delete(arr);
+			return NULL;
+		}
+	}
+	return arr;
+}
+
+/* 200 "ok"; 200 "degraded" with the reason while thread-mode calls are stuck,
+ * no thread is live or a function is unhealthy (the host still answers,
+ * other calls and isolation modes still run, stuck threads may return and a
+ * failing init is retried: a probe should alert, not restart); 503
+ * "stopping". */
 static void get_health(faas__http_exchange *x, faas_runtime *rt)
 {
 	faas__api_hdrs hs = {.n = 0};
@@ -197,7 +223,9 @@ static void get_health(faas__http_exchange *x, faas_runtime *rt)
 	if (ok && degraded)
 		ok = cJSON_AddStringToObject(body, "reason", reason) &&
 		     cJSON_AddNumberToObject(body, "threads", rs.threads) &&
-		     cJSON_AddNumberToObject(body, "stuckThreads", rs.stuck_threads);
+		     cJSON_AddNumberToObject(body, "stuckThreads", rs.stuck_threads) &&
+		     (rs.unhealthy_functions == 0 ||
+		      cJSON_AddItemToObject(body, "unhealthyFunctions", unhealthy_functions(rt)));
 	if (!ok) {
 		cJSON_Delete(body);
 		body = NULL;

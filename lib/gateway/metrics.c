@@ -135,6 +135,13 @@ static void render_function_gauges(faas__buf *b, const snaps *s)
 		faas__buf_appendf(b, "} %u\n", s->items[i].stats.in_flight);
 	}
 
+	mb_family(b, "faas_function_unhealthy", "gauge",
+		  "1 while the function's calls fail fast because its module init keeps "
+		  "failing.");
+	for (size_t i = 0; i < s->len; i++) {
+		mb_sample_fn(b, "faas_function_unhealthy", s->items[i].name);
+		faas__buf_appendf(b, "} %u\n", s->items[i].stats.unhealthy);
+	}
 }
 
 static void render_durations(faas__buf *b, const snaps *s)
@@ -185,6 +192,15 @@ bool faas__runtime_degraded(const faas_runtime_stats *rs, char *reason, size_t s
 				 rs->stuck_threads == 1 ? "its" : "their");
 		return true;
 	}
+	if (rs->unhealthy_functions > 0) {
+		if (reason)
+			snprintf(reason, size,
+				 "%u function%s unhealthy: %s module init keeps failing",
+				 rs->unhealthy_functions,
+				 rs->unhealthy_functions == 1 ? " is" : "s are",
+				 rs->unhealthy_functions == 1 ? "its" : "their");
+		return true;
+	}
 	return false;
 }
 
@@ -199,7 +215,8 @@ static void render_runtime(faas__buf *b, const faas_runtime_stats *rs)
 		  "Executor threads retired at a deadline and still inside a handler.");
 	faas__buf_appendf(b, "faas_runtime_stuck_threads %u\n", rs->stuck_threads);
 	mb_family(b, "faas_runtime_degraded", "gauge",
-		  "1 while no executor thread is live or calls are stuck past their deadlines.");
+		  "1 while no executor thread is live, calls are stuck past their deadlines "
+		  "or a function is unhealthy.");
 	faas__buf_appendf(b, "faas_runtime_degraded %d\n",
 			  faas__runtime_degraded(rs, NULL, 0) ? 1 : 0);
 }

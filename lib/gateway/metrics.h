@@ -15,7 +15,8 @@
  * FAAS_EINVAL or FAAS_ENOMEM (also past the size cap). */
 int faas__metrics_render(char **out, size_t *len, faas_runtime *rt);
 
-/* Whether the thread pool is degraded: no live thread, or calls stuck past
+/* Whether the runtime is degraded: a function unhealthy (its init keeps
+ * failing), or the thread pool with no live thread, or calls stuck past
  * their deadlines. If so, and reason is not NULL, a sentence saying why. The
  * health route and the faas_runtime_degraded gauge share this rule. */
 bool faas__runtime_degraded(const faas_runtime_stats *rs, char *reason, size_t size);

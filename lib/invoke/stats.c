@@ -19,5 +19,8 @@ int faas_runtime_stats_get(faas_runtime_stats *out, faas_runtime *rt)
 	faas__exec_counts_get(rt, &counts);
 	out->threads = counts.threads;
 	out->stuck_threads = counts.stuck_threads;
+	out->unhealthy_functions = 0;
+	for (const faas_fn *fn = rt->fns; fn; fn = fn->next)
+		out->unhealthy_functions += fn->unhealthy != NULL;
 	return 0;
 }

@@ -16,8 +16,9 @@
  *
  * Memory rule: after loading the shared object the worker reads its own
  * address-space size (VmSize) and sets RLIMIT_AS to that baseline plus
- * memory_mb MiB. After a call, VmPeak within FAAS__WORKER_OOM_SLACK of the
- * limit means the handler ran into it: the call is reported `oom`.
+ * memory_mb MiB. The host reads the limit and the call's peaks from the
+ * kernel, and tells `oom` itself: the worker reports no measure at all (its
+ * handler could forge any), only what the call returned.
  *
  * Lifetime: the host spawns it in a session (and process group) of its own
  * and kills the whole group, so what a handler forks or execs dies with the
@@ -64,8 +65,6 @@
 
 #define FAAS__WORKER_EXIT_CHANNEL 70
 #define FAAS__WORKER_EXIT_PROTOCOL 71
-/* VmPeak this close to RLIMIT_AS after a call counts as having hit it. */
-#define FAAS__WORKER_OOM_SLACK (1024u * 1024u)
 /* A frame from the host is at most this (an event is bounded by the host's
  * payload limit, at most this minus the slack). */
 #define FAAS__WORKER_MAX_FRAME (256u * 1024u * 1024u)
@@ -94,8 +93,7 @@ static struct {
 	faas_handler_fn handler;
 	char *name, *version, *load_error;
 	uint32_t memory_mb, result_limit;
-	uint64_t limit_bytes; /* RLIMIT_AS set, 0 if none */
-	bool warm;
+	uint64_t seq; /* the call being run: its frames carry this */
 } W;
 
 static uint64_t now_ns(void)
@@ -106,42 +104,20 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-static uint64_t cpu_us(void)
-{
-	struct timespec ts;
-
-	if (clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts) != 0)
-		return 0;
-	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
-
-/* Two "VmXxx:   123 kB" fields of /proc/self/status, in bytes (0 if absent),
- * in one read of the file: every call needs its peaks, and each open and read
- * of it costs more than a small handler. */
-static void status_bytes2(const char *a, uint64_t *va, const char *b, uint64_t *vb)
-{
-	char line[256];
-	size_t na = strlen(a), nb = strlen(b);
-	FILE *f = fopen("/proc/self/status", "re");
-
-	*va = *vb = 0;
-	if (!f)
-		return;
-	while ((*va == 0 || *vb == 0) && fgets(line, sizeof(line), f)) {
-		if (strncmp(line, a, na) == 0)
-			*va = strtoull(line + na, NULL, 10) * 1024u;
-		else if (strncmp(line, b, nb) == 0)
-			*vb = strtoull(line + nb, NULL, 10) * 1024u;
-	}
-	fclose(f);
-}
-
 /* One "VmXxx:   123 kB" field of /proc/self/status, in bytes; 0 if absent. */
 static uint64_t status_bytes(const char *field)
 {
-	uint64_t v, unused;
+	char line[256];
+	size_t n = strlen(field);
+	uint64_t v = 0;
+	FILE *f = fopen("/proc/self/status", "re");
 
-	status_bytes2(field, &v, "\n", &unused);
+	if (!f)
+		return 0;
+	while (v == 0 && fgets(line, sizeof(line), f))
+		if (strncmp(line, field, n) == 0)
+			v = strtoull(line + n, NULL, 10) * 1024u;
+	fclose(f);
 	return v;
 }
 
@@ -331,6 +307,7 @@ static int state_call(uint8_t op, const char *key, const void *value, size_t len
 	if (len > FAAS__WP_STATE_VALUE_MAX)
 		return FAAS_ETOOBIG;
 	faas__wbuf_begin(&b, FAAS__WP_STATE_REQ);
+	faas__wbuf_u64(&b, W.seq);
 	faas__wbuf_u8(&b, op);
 	faas__wbuf_cstr(&b, key);
 	faas__wbuf_str(&b, value, len);
@@ -341,6 +318,8 @@ static int state_call(uint8_t op, const char *key, const void *value, size_t len
 	if (type != FAAS__WP_STATE_RESP)
 		_exit(FAAS__WORKER_EXIT_PROTOCOL);
 	r = (faas__rbuf){frame, n, false};
+	if (faas__rbuf_u64(&r) != W.seq)
+		_exit(FAAS__WORKER_EXIT_PROTOCOL);
 	rc = (int)(int32_t)faas__rbuf_u32(&r);
 	v = faas__rbuf_str(&r, &vlen);
 	if (version_out)
@@ -551,23 +530,10 @@ static char *format(const char *fmt, ...)
 	return s;
 }
 
-static int run_init(uint64_t *init_us)
-{
-	uint64_t t0 = now_ns();
-	int rc = W.mod->init ? W.mod->init() : 0;
-
-	/* Rounded up, as in thread mode: a cold start always shows. */
-	*init_us = (now_ns() - t0 + 999u) / 1000u;
-	if (rc == 0)
-		W.warm = true;
-	return rc;
-}
-
 static void do_load(faas__rbuf *r)
 {
 	const char *path, *symbol;
-	bool init_now;
-	uint64_t init_us = 0, base;
+	uint64_t base, limit;
 	uint8_t seccomp;
 	uint32_t max_processes;
 	char *limit_note;
@@ -575,7 +541,7 @@ static void do_load(faas__rbuf *r)
 
 	W.memory_mb = faas__rbuf_u32(r);
 	W.result_limit = faas__rbuf_u32(r);
-	init_now = faas__rbuf_u8(r) != 0;
+	(void)faas__rbuf_u8(r); /* init_now: the init always runs here */
 	path = faas__rbuf_str(r, NULL);
 	symbol = faas__rbuf_str(r, NULL);
 	W.name = strdup(faas__rbuf_str(r, NULL));
@@ -610,31 +576,27 @@ static void do_load(faas__rbuf *r)
 		/* The baseline (program, libraries, the handler's object) plus
 		 * the function's memory: the handler gets memory_mb of its own. */
 		base = status_bytes("VmSize:");
-		W.limit_bytes = base + ((uint64_t)W.memory_mb << 20);
-		rl.rlim_cur = rl.rlim_max = W.limit_bytes;
-		if (base == 0 || setrlimit(RLIMIT_AS, &rl) != 0)
-			W.limit_bytes = 0;
-		if (init_now && run_init(&init_us) != 0)
+		limit = base + ((uint64_t)W.memory_mb << 20);
+		rl.rlim_cur = rl.rlim_max = limit;
+		/* The host reads the limit back; without it no call is `oom`. */
+		if (base != 0)
+			(void)setrlimit(RLIMIT_AS, &rl);
+		/* Before READY: a crash in it is told from the handler's, and its
+		 * time and CPU are the worker's start, never a call's. */
+		if (W.mod->init && W.mod->init() != 0)
 			W.load_error = format("module init of %s failed", path);
 	}
 	faas__wbuf_begin(&b, FAAS__WP_READY);
 	faas__wbuf_u8(&b, W.load_error == NULL);
-	faas__wbuf_u64(&b, init_us);
 	faas__wbuf_cstr(&b, W.load_error);
 	faas__wbuf_cstr(&b, limit_note);
 	send_frame(&b);
 	free(limit_note);
-	/* A failed prewarm init is retried by the first call, as in thread mode. */
-	if (W.load_error && W.mod && W.handler && W.mod->abi_version == FAAS_ABI_VERSION) {
-		free(W.load_error);
-		W.load_error = NULL;
-	}
 }
 
 /* ---- INVOKE ---- */
 
-static void send_result(uint8_t kind, int rc, uint64_t peak, uint64_t cpu, uint64_t init_us,
-                        bool cold, uint64_t run_us, uint64_t bytes_out, const char *a, size_t alen,
+static void send_result(uint8_t kind, int rc, uint64_t bytes_out, const char *a, size_t alen,
                         const char *b_text)
 {
 	faas__wbuf b;
@@ -645,24 +607,14 @@ static void send_result(uint8_t kind, int rc, uint64_t peak, uint64_t cpu, uint6
 	if (kind != FAAS__WPR_OK && a && alen > FAAS__WP_ERRTEXT_MAX)
 		alen = FAAS__WP_ERRTEXT_MAX;
 	faas__wbuf_begin(&b, FAAS__WP_RESULT);
+	faas__wbuf_u64(&b, W.seq);
 	faas__wbuf_u8(&b, kind);
 	faas__wbuf_u32(&b, (uint32_t)rc);
-	faas__wbuf_u64(&b, peak);
-	faas__wbuf_u64(&b, cpu);
-	faas__wbuf_u64(&b, init_us);
-	faas__wbuf_u8(&b, cold);
-	faas__wbuf_u64(&b, run_us);
 	faas__wbuf_u64(&b, bytes_out);
 	faas__wbuf_str(&b, a ? a : "", a ? alen : 0);
 	faas__wbuf_str(&b, b_text ? b_text : "", blen);
 	send_frame(&b);
 }
-
-/* What one run measured, reported with every answer that follows a run. */
-typedef struct run_measures {
-	uint64_t peak, vm_peak, cpu_us, init_us, run_us;
-	bool cold;
-} run_measures;
 
 /* The event of an INVOKE; false if the text is not JSON. "null" is no event. */
 static bool parse_event(const char *text, size_t text_len, cJSON **event)
@@ -677,19 +629,8 @@ static bool parse_event(const char *text, size_t text_len, cJSON **event)
 	return true;
 }
 
-/* Max Memory Used is this call's peak: "5" resets VmHWM to the current RSS. */
-static void reset_peak_memory(void)
-{
-	FILE *f = fopen("/proc/self/clear_refs", "we");
-
-	if (f) {
-		fputs("5", f);
-		fclose(f);
-	}
-}
-
 /* A successful run's result, printed: ok, too big, or out of memory. */
-static void send_success(const run_measures *m, cJSON *result)
+static void send_success(cJSON *result)
 {
 	char *out = result ? cJSON_PrintUnformatted(result) : NULL;
 	const char *t = out ? out : "null";
@@ -697,48 +638,20 @@ static void send_success(const run_measures *m, cJSON *result)
 
 	cJSON_Delete(result);
 	if (result && !out)
-		send_result(FAAS__WPR_OOM, 0, m->peak, m->cpu_us, m->init_us, m->cold, m->run_us, 0,
-		            NULL, 0, NULL);
+		send_result(FAAS__WPR_OOM, 0, 0, NULL, 0, NULL);
 	else if (n > W.result_limit)
-		send_result(FAAS__WPR_TOO_BIG, 0, m->peak, m->cpu_us, m->init_us, m->cold,
-		            m->run_us, n, NULL, 0, NULL);
+		send_result(FAAS__WPR_TOO_BIG, 0, n, NULL, 0, NULL);
 	else
-		send_result(FAAS__WPR_OK, 0, m->peak, m->cpu_us, m->init_us, m->cold, m->run_us, n,
-		            t, n, NULL);
+		send_result(FAAS__WPR_OK, 0, n, t, n, NULL);
 	free(out);
 }
 
-/* The answer to a run: out of memory first, then the handler's error, then
- * its result. Takes result. */
-static void send_run(const run_measures *m, int rc, const faas_ctx *ctx, cJSON *result)
-{
-	if (W.limit_bytes && m->vm_peak + FAAS__WORKER_OOM_SLACK >= W.limit_bytes) {
-		cJSON_Delete(result);
-		send_result(FAAS__WPR_OOM, rc, m->peak, m->cpu_us, m->init_us, m->cold, m->run_us,
-		            0, NULL, 0, NULL);
-	} else if (rc != 0) {
-		cJSON_Delete(result);
-		send_result(FAAS__WPR_ERROR, rc, m->peak, m->cpu_us, m->init_us, m->cold,
-		            m->run_us, 0, ctx->err_type, ctx->err_type ? strlen(ctx->err_type) : 0,
-		            ctx->err_msg);
-	} else {
-		send_success(m, result);
-	}
-}
-
-/* Run the handler on event (taken) and answer. */
-static void run_handler(faas_ctx *ctx, cJSON *event, run_measures *m)
+/* Run the handler on event (taken) and answer: its error, or its result. */
+static void run_handler(faas_ctx *ctx, cJSON *event)
 {
 	cJSON *result = NULL;
-	uint64_t t0, cpu0;
-	int rc;
+	int rc = W.handler(ctx, event, &result);
 
-	reset_peak_memory();
-	cpu0 = cpu_us();
-	t0 = now_ns();
-	rc = W.handler(ctx, event, &result);
-	m->run_us = (now_ns() - t0) / 1000u;
-	m->cpu_us = cpu_us() - cpu0;
 	/* Whatever the handler printed reaches the host before its answer. */
 	fflush(stdout);
 	fflush(stderr);
@@ -747,19 +660,24 @@ static void run_handler(faas_ctx *ctx, cJSON *event, run_measures *m)
 	while (waitpid(-1, NULL, WNOHANG) > 0)
 		;
 	cJSON_Delete(event);
-	status_bytes2("VmHWM:", &m->peak, "VmPeak:", &m->vm_peak);
-	send_run(m, rc, ctx, result);
+	if (rc != 0) {
+		cJSON_Delete(result);
+		send_result(FAAS__WPR_ERROR, rc, 0, ctx->err_type,
+		            ctx->err_type ? strlen(ctx->err_type) : 0, ctx->err_msg);
+	} else {
+		send_success(result);
+	}
 }
 
 static void do_invoke(faas__rbuf *r)
 {
 	faas_ctx ctx = {0};
-	run_measures m = {0};
 	const char *id, *text;
 	size_t text_len;
 	uint64_t remaining;
 	cJSON *event;
 
+	W.seq = faas__rbuf_u64(r);
 	id = faas__rbuf_str(r, NULL);
 	remaining = faas__rbuf_u64(r);
 	text = faas__rbuf_str(r, &text_len);
@@ -768,27 +686,17 @@ static void do_invoke(faas__rbuf *r)
 	snprintf(ctx.request_id, sizeof(ctx.request_id), "%s", id);
 	ctx.deadline_ns = now_ns() + remaining * 1000000u;
 	if (W.load_error || !W.handler) {
-		send_result(FAAS__WPR_LOAD_FAILED, 0, 0, 0, 0, false, 0, 0, NULL, 0,
+		send_result(FAAS__WPR_LOAD_FAILED, 0, 0, NULL, 0,
 		            W.load_error ? W.load_error : "the function was never loaded");
 		return;
 	}
-	if (!W.warm) {
-		m.cold = true;
-		if (run_init(&m.init_us) != 0) {
-			send_result(FAAS__WPR_INIT_FAILED, 0, 0, 0, m.init_us, true, 0, 0, NULL, 0,
-			            "module init failed");
-			return;
-		}
-	}
 	if (!parse_event(text, text_len, &event)) {
-		send_result(FAAS__WPR_BAD_EVENT, 0, 0, 0, m.init_us, m.cold, 0, 0, NULL, 0, NULL);
+		send_result(FAAS__WPR_BAD_EVENT, 0, 0, NULL, 0, NULL);
 		return;
 	}
-	run_handler(&ctx, event, &m);
+	run_handler(&ctx, event);
 	free(ctx.err_type);
 	free(ctx.err_msg);
-	/* VmPeak cannot be reset: a worker that reached its limit would report
-	 * every later call `oom`. The host retires it after an `oom` answer. */
 }
 
 /* Die with the host, and keep the handler's orphans as our children. */
