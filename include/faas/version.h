@@ -2,7 +2,7 @@
  * libfaas — version numbers. meson.build reads the three macros below; the
  * shared library's soversion is the major, so it changes with every ABI
  * break (1.0: the stats structs grew a version and a reserved tail, and
- * faas_activation_list hands out references).
+ * faas_activation_list hands out references; 1.1 added fields in padding).
  */
 #ifndef FAAS_VERSION_H
 #define FAAS_VERSION_H
@@ -10,7 +10,7 @@
 #include "common.h"
 
 #define FAAS_VERSION_MAJOR 1
-#define FAAS_VERSION_MINOR 0
+#define FAAS_VERSION_MINOR 1
 #define FAAS_VERSION_PATCH 0
 
 /** The version as one comparable number: major * 10000 + minor * 100 + patch. */
