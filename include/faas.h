@@ -19,5 +19,6 @@
 #include "faas/sys/billing.h"
 #include "faas/sys/log.h"
 #include "faas/sys/state.h"
+#include "faas/sys/store.h"
 
 #endif /* FAAS_H */

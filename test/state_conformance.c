@@ -13,6 +13,7 @@
 #include <criterion/parameterized.h>
 
 #include <faas.h>
+#include <faas/sys/store.h>
 
 /* ---- the backends under test ---- */
 
@@ -37,8 +38,38 @@ static void destroy_by_table(faas_state_backend *b)
 	b->free(b);
 }
 
+/* The SQLite store's backend, on a new database in a folder of its own. Each
+ * test runs in a process of its own, so one store at a time is enough. */
+static faas_store_backend *sqlite_store;
+static char sqlite_dir[64];
+
+static faas_state_backend *make_sqlite(void)
+{
+	char path[128];
+
+	snprintf(sqlite_dir, sizeof(sqlite_dir), "/tmp/faas-conformance-XXXXXX");
+	if (!mkdtemp(sqlite_dir))
+		return NULL;
+	snprintf(path, sizeof(path), "%s/state.db", sqlite_dir);
+	if (faas_store_sqlite_open(&sqlite_store, path, NULL) != 0)
+		return NULL;
+	return sqlite_store->state(sqlite_store);
+}
+
+static void destroy_sqlite(faas_state_backend *b)
+{
+	char cmd[160];
+
+	(void)b;
+	sqlite_store->free(sqlite_store);
+	sqlite_store = NULL;
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", sqlite_dir);
+	(void)!system(cmd);
+}
+
 static const backend_factory factories[] = {
     {"memory", make_memory, destroy_by_table},
+    {"sqlite", make_sqlite, destroy_sqlite},
 };
 
 #define NFACTORIES (sizeof(factories) / sizeof(factories[0]))

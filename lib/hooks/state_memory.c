@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "hooks.h"
+#include "state_rules.h"
 
 #define FAAS__STATE_BUCKETS_START 64u
 
@@ -67,33 +68,6 @@ static void grow(memory_backend *m)
 	m->nbuckets = n;
 }
 
-static bool version_matches(const entry *e, uint64_t expected)
-{
-	if (expected == FAAS_STATE_ANY)
-		return true;
-	if (expected == FAAS_STATE_ABSENT)
-		return e == NULL;
-	return e && e->version == expected;
-}
-
-/* Every op refuses these before touching the table. */
-static bool valid_call(const faas_state_backend *self, const char *key)
-{
-	return self && key && key[0] != '\0';
-}
-
-static char *copy_value(const void *value, size_t len)
-{
-	/* len + 1 must not wrap to a tiny allocation that memcpy then overruns. */
-	char *v = len < SIZE_MAX ? malloc(len + 1) : NULL;
-
-	if (v) {
-		memcpy(v, value, len);
-		v[len] = '\0';
-	}
-	return v;
-}
-
 static int mem_get(faas_state_backend *self, const char *key, char **value_out, size_t *len_out,
 		   uint64_t *version_out)
 {
@@ -109,13 +83,13 @@ static int mem_get(faas_state_backend *self, const char *key, char **value_out, 
 		*len_out = 0;
 	if (version_out)
 		*version_out = FAAS_STATE_ABSENT;
-	if (!valid_call(self, key) || !value_out)
+	if (!faas__state_valid_call(self, key) || !value_out)
 		return FAAS_EINVAL;
 	pthread_mutex_lock(&m->mu);
 	e = *slot_of(m, key, hash_key(key));
 	if (!e) {
 		rc = FAAS_ENOTFOUND;
-	} else if (!(*value_out = copy_value(e->value, e->len))) {
+	} else if (!(*value_out = faas__state_copy_value(e->value, e->len))) {
 		rc = FAAS_ENOMEM;
 	} else {
 		if (len_out)
@@ -132,7 +106,7 @@ static int store_locked(memory_backend *m, const char *key, uint64_t h, entry **
 			const void *value, size_t len, uint64_t *version_out)
 {
 	entry *e = *slot;
-	char *v = copy_value(value, len);
+	char *v = faas__state_copy_value(value, len);
 
 	if (!v)
 		return FAAS_ENOMEM;
@@ -166,12 +140,13 @@ static int mem_put(faas_state_backend *self, const char *key, const void *value,
 	entry **slot;
 	int rc;
 
-	if (!valid_call(self, key) || (!value && len > 0))
+	if (!faas__state_valid_call(self, key) || (!value && len > 0))
 		return FAAS_EINVAL;
 	h = hash_key(key);
 	pthread_mutex_lock(&m->mu);
 	slot = slot_of(m, key, h);
-	if (!version_matches(*slot, expected_version))
+	if (!faas__state_put_matches(*slot != NULL, *slot ? (*slot)->version : 0,
+	                             expected_version))
 		rc = FAAS_ECONFLICT;
 	else
 		rc = store_locked(m, key, h, slot, value ? value : "", len, version_out);
@@ -183,18 +158,15 @@ static int mem_del(faas_state_backend *self, const char *key, uint64_t expected_
 {
 	memory_backend *m = (memory_backend *)self;
 	entry **slot, *e;
-	int rc = 0;
+	int rc;
 
-	if (!valid_call(self, key))
+	if (!faas__state_valid_call(self, key))
 		return FAAS_EINVAL;
 	pthread_mutex_lock(&m->mu);
 	slot = slot_of(m, key, hash_key(key));
 	e = *slot;
-	if (!e) {
-		rc = FAAS_ENOTFOUND;
-	} else if (!version_matches(e, expected_version) || expected_version == FAAS_STATE_ABSENT) {
-		rc = FAAS_ECONFLICT;
-	} else {
+	rc = faas__state_del_check(e != NULL, e ? e->version : 0, expected_version);
+	if (rc == 0) {
 		*slot = e->next;
 		m->count--;
 		free(e->key);
@@ -205,33 +177,6 @@ static int mem_del(faas_state_backend *self, const char *key, uint64_t expected_
 	return rc;
 }
 
-/* Strictly an optional '-' and digits: strtoll() would also take leading
- * spaces and a '+', and stop at an embedded NUL, which would let "  7" count
- * as a number here and not in another backend. Overflow is refused. */
-static bool parse_int64(const char *s, size_t len, int64_t *out)
-{
-	bool neg = len > 0 && s[0] == '-';
-	uint64_t limit = neg ? (uint64_t)INT64_MAX + 1u : (uint64_t)INT64_MAX;
-	uint64_t v = 0;
-	size_t i = neg ? 1 : 0;
-
-	if (i == len)
-		return false;
-	for (; i < len; i++) {
-		unsigned d = (unsigned char)s[i] - (unsigned)'0';
-
-		if (d > 9 || v > (limit - d) / 10)
-			return false;
-		v = v * 10 + d;
-	}
-	/* INT64_MIN has no positive twin to negate. */
-	if (neg)
-		*out = v > (uint64_t)INT64_MAX ? INT64_MIN : -(int64_t)v;
-	else
-		*out = (int64_t)v;
-	return true;
-}
-
 static int mem_incr(faas_state_backend *self, const char *key, int64_t delta, int64_t *value_out)
 {
 	memory_backend *m = (memory_backend *)self;
@@ -239,20 +184,17 @@ static int mem_incr(faas_state_backend *self, const char *key, int64_t delta, in
 	int64_t v = 0;
 	uint64_t h;
 	entry **slot;
-	int rc = 0;
+	int rc;
 	int n;
 
-	if (!valid_call(self, key))
+	if (!faas__state_valid_call(self, key))
 		return FAAS_EINVAL;
 	h = hash_key(key);
 	pthread_mutex_lock(&m->mu);
 	slot = slot_of(m, key, h);
-	if (*slot && !parse_int64((*slot)->value, (*slot)->len, &v)) {
-		rc = FAAS_EINVAL;
-	} else if ((delta > 0 && v > INT64_MAX - delta) || (delta < 0 && v < INT64_MIN - delta)) {
-		rc = FAAS_EINVAL; /* overflow is refused, never wrapped */
-	} else {
-		v += delta;
+	rc = faas__state_incr_sum(*slot != NULL, *slot ? (*slot)->value : NULL,
+	                          *slot ? (*slot)->len : 0, delta, &v);
+	if (rc == 0) {
 		n = snprintf(text, sizeof(text), "%" PRId64, v);
 		rc = store_locked(m, key, h, slot, text, (size_t)n, NULL);
 	}
