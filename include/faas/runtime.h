@@ -28,7 +28,8 @@
 typedef struct uv_loop_s uv_loop_t;
 
 /** The version of faas_runtime_options. */
-#define FAAS_RUNTIME_OPTIONS_VERSION 1
+/* 2 added store_path; a version 1 struct (without it) is still accepted. */
+#define FAAS_RUNTIME_OPTIONS_VERSION 2
 
 /* Defaults and bounds, named so hosts and tests can use them. */
 #define FAAS_DEFAULT_TIMEOUT_MS 3000u
@@ -97,6 +98,12 @@ typedef struct faas_runtime_options {
 	 *  refused `throttled` (Runtime.FunctionStuck) until they return;
 	 *  0 = half of `threads`, at least 1. */
 	unsigned int max_stuck_per_function;
+	/* ---- version 2 ---- */
+	/** An SQLite store (include/faas/sys/store.h) the runtime opens, holds
+	 *  and closes: the functions' state lives there (unless `state` is set)
+	 *  and survives restarts; faas_runtime_backup() copies it. NULL = no
+	 *  store, state in memory. Read only by faas_runtime_new(). */
+	const char *store_path;
 } faas_runtime_options;
 
 #define FAAS_RUNTIME_OPTIONS_INIT                                              \
@@ -107,7 +114,7 @@ typedef struct faas_runtime_options {
 		 FAAS_DEFAULT_BILLING_GRANULARITY_MS},                         \
 		FAAS_DEFAULT_TIMEOUT_MS, FAAS_DEFAULT_MEMORY_MB,               \
 		FAAS_DEFAULT_ACTIVATION_CAPACITY, FAAS_DEFAULT_LOG_LIMIT,      \
-		FAAS_DEFAULT_DRAIN_TIMEOUT_MS, NULL, 0                         \
+		FAAS_DEFAULT_DRAIN_TIMEOUT_MS, NULL, 0, NULL                   \
 	}
 
 /** The version of faas_runtime_stats. */
@@ -220,6 +227,17 @@ FAAS_EXTERN void faas_runtime_free(faas_runtime *rt);
 
 /** The loop the runtime uses (the host's or its own). Borrowed. */
 FAAS_EXTERN uv_loop_t *faas_runtime_loop(faas_runtime *rt);
+
+/**
+ * Write a consistent copy of the runtime's store (store_path) to path while
+ * calls go on (SQLite's online backup, page by page). A runtime started
+ * with store_path = that copy continues from it. Any thread; it blocks the
+ * caller for the copy, and state calls wait for each step of it.
+ * @return 0, FAAS_EINVAL (NULL rt or path), FAAS_ENOTSUP (the runtime has no
+ *         store), FAAS_ESYSTEM (the copy failed), FAAS_ENOMEM; the message
+ *         is faas_runtime_last_error(NULL) on the calling thread
+ */
+FAAS_EXTERN int faas_runtime_backup(faas_runtime *rt, const char *path);
 
 /**
  * The detailed message of the last failed call on this runtime (or, with a

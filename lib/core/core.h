@@ -108,6 +108,8 @@ struct faas_runtime {
 	bool owns_billing;
 	faas_state_backend *state;
 	bool owns_state;
+	/* The store (store_path), the runtime's to close; NULL without one. */
+	faas_store_backend *db;
 
 	/* call: registered functions and their shared objects */
 	faas_fn *fns;

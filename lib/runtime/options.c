@@ -1,6 +1,7 @@
 /* Runtime options: faas_runtime_options_init(), the table of numeric ranges
  * (shared with the manifest reader), and the check faas_runtime_new() runs. */
 #include <math.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "core.h"
@@ -89,6 +90,27 @@ int faas_runtime_options_init(faas_runtime_options *opts, unsigned int version)
 	return 0;
 }
 
+/* A caller built against version 1 passed a shorter struct: only its
+ * fields are read, the later ones take their defaults. */
+#define FAAS__RUNTIME_OPTIONS_V1_SIZE offsetof(faas_runtime_options, store_path)
+
+int faas__runtime_options_upgrade(faas_runtime_options *out, const faas_runtime_options *in)
+{
+	static const faas_runtime_options tmpl = FAAS_RUNTIME_OPTIONS_INIT;
+
+	*out = tmpl;
+	if (in->version == 1) {
+		memcpy(out, in, FAAS__RUNTIME_OPTIONS_V1_SIZE);
+	} else if (in->version == FAAS_RUNTIME_OPTIONS_VERSION) {
+		*out = *in;
+	} else {
+		return faas__fail(NULL, FAAS_EINVAL, "runtime options version %u, expected 1..%u",
+		                  in->version, FAAS_RUNTIME_OPTIONS_VERSION);
+	}
+	out->version = FAAS_RUNTIME_OPTIONS_VERSION;
+	return 0;
+}
+
 /* The ranges of one part of the table: the pricing section or the rest, so
  * that the checks keep the order they always had around the prices. */
 static int check_ranges(const faas_runtime_options *o, bool pricing)
@@ -138,9 +160,8 @@ int faas__runtime_options_check(const faas_runtime_options *o)
 {
 	int rc;
 
-	if (o->version != FAAS_RUNTIME_OPTIONS_VERSION)
-		return faas__fail(NULL, FAAS_EINVAL, "runtime options version %u, expected %u",
-				  o->version, FAAS_RUNTIME_OPTIONS_VERSION);
+	if (o->store_path && !o->store_path[0])
+		return faas__fail(NULL, FAAS_EINVAL, "store_path: empty (NULL means no store)");
 	if ((rc = check_ranges(o, false)) != 0 || (rc = check_prices(&o->pricing)) != 0 ||
 	    (rc = check_ranges(o, true)) != 0)
 		return rc;

@@ -49,4 +49,8 @@ void faas__option_set(faas_runtime_options *o, const faas__option_range *r, uint
  * in faas_runtime_last_error(NULL). */
 int faas__runtime_options_check(const faas_runtime_options *o);
 
+/* *in as a current-version struct in *out: a version 1 struct's fields,
+ * the later ones' defaults. 0, or FAAS_EINVAL (an unknown version, named). */
+int faas__runtime_options_upgrade(faas_runtime_options *out, const faas_runtime_options *in);
+
 #endif /* FAAS_LIB_RUNTIME_OPTIONS_H */

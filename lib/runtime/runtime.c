@@ -29,6 +29,9 @@ static void release_memory(faas_runtime *rt)
 		rt->billing->free(rt->billing);
 	if (rt->owns_state && rt->state && rt->state->free)
 		rt->state->free(rt->state);
+	/* After the state: it may be the store's. */
+	if (rt->db)
+		rt->db->free(rt->db);
 }
 
 static void on_keepalive(uv_async_t *h)
@@ -86,17 +89,40 @@ static void close_handles(faas_runtime *rt)
 	faas__invoke_close(rt);
 }
 
-int faas_runtime_new(faas_runtime **out, const faas_runtime_options *opts)
+/* The store (store_path) and the state backend: the store's, unless the
+ * host gave its own. On failure the message is already set. */
+static int open_store(faas_runtime *rt, const faas_runtime_options *opts)
 {
-	faas_runtime_options defaults = FAAS_RUNTIME_OPTIONS_INIT;
+	int rc = 0;
+
+	if (opts->store_path) {
+		rc = faas_store_sqlite_open(&rt->db, opts->store_path, NULL);
+		if (rc != 0)
+			return rc;
+	}
+	if (opts->state)
+		rt->state = opts->state;
+	else if (rt->db)
+		rt->state = rt->db->state(rt->db);
+	else if ((rc = faas_state_memory_new(&rt->state)) == 0)
+		rt->owns_state = true;
+	else
+		return faas__fail(NULL, rc, "out of memory");
+	return 0;
+}
+
+int faas_runtime_new(faas_runtime **out, const faas_runtime_options *in)
+{
+	faas_runtime_options defaults = FAAS_RUNTIME_OPTIONS_INIT, upgraded;
+	const faas_runtime_options *opts = &upgraded;
 	faas_runtime *rt;
 	int rc;
 
 	if (!out)
 		return faas__fail(NULL, FAAS_EINVAL, "out is NULL");
 	*out = NULL;
-	if (!opts)
-		opts = &defaults;
+	if ((rc = faas__runtime_options_upgrade(&upgraded, in ? in : &defaults)) != 0)
+		return rc;
 	rc = faas__runtime_options_check(opts);
 	if (rc != 0)
 		return rc;
@@ -127,18 +153,16 @@ int faas_runtime_new(faas_runtime **out, const faas_runtime_options *opts)
 	} else {
 		rt->billing = opts->billing;
 	}
-	if (rc == 0 && !opts->state) {
-		rc = faas_state_memory_new(&rt->state);
-		rt->owns_state = rc == 0;
-	} else if (rc == 0) {
-		rt->state = opts->state;
-	}
+	if (rc != 0)
+		rc = faas__fail(NULL, rc, "out of memory");
+	else
+		rc = open_store(rt, opts);
 	if (rc != 0) {
 		release_memory(rt);
 		if (rt->owns_loop)
 			uv_loop_close(&rt->own_loop);
 		free(rt);
-		return faas__fail(NULL, rc, "out of memory");
+		return rc;
 	}
 	rc = init_handles(rt);
 	if (rc != 0) {
@@ -154,6 +178,15 @@ int faas_runtime_new(faas_runtime **out, const faas_runtime_options *opts)
 uv_loop_t *faas_runtime_loop(faas_runtime *rt)
 {
 	return rt ? rt->loop : NULL;
+}
+
+int faas_runtime_backup(faas_runtime *rt, const char *path)
+{
+	if (!rt || !path || !path[0])
+		return faas__fail(NULL, FAAS_EINVAL, "backup: no runtime or no path");
+	if (!rt->db)
+		return faas__fail(NULL, FAAS_ENOTSUP, "backup: the runtime has no store (store_path)");
+	return rt->db->backup(rt->db, path);
 }
 
 int faas_runtime_run(faas_runtime *rt)
