@@ -2,12 +2,18 @@
  * faasd — a local Lambda/OpenWhisk: loads a manifest (functions, triggers,
  * rules) and serves it until SIGINT or SIGTERM.
  *
- *     faasd MANIFEST
+ *     faasd [--store FILE | --memory] MANIFEST
+ *
+ * State lives in an SQLite store: the manifest's "store", else --store FILE,
+ * else faasd.db in the manifest's folder; --memory (or "store": "memory")
+ * keeps it in memory, gone at exit. The command line wins over the manifest.
  *
  * The first signal stops admitting (HTTP answers 503), lets calls in flight
  * finish up to the manifest's drain_timeout_ms, and exits 0. A second signal
  * cancels what is still running and exits 130 at once.
  */
+#include <limits.h>
+#include <stdbool.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -20,8 +26,13 @@
 #define FAASD_EXIT_FAILURE 1
 #define FAASD_EXIT_USAGE 64
 #define FAASD_EXIT_FORCED 130
+/* The store's file in the manifest's folder when nothing names one. */
+#define FAASD_DEFAULT_STORE "faasd.db"
 
 typedef struct faasd {
+	const char *store; /* --store FILE */
+	bool memory;       /* --memory */
+	char default_store[PATH_MAX];
 	faas_runtime *rt;
 	uv_signal_t sigint, sigterm;
 	int signals;
@@ -57,6 +68,32 @@ static int announce_fn(faas_fn *fn, void *userdata)
 	return 0;
 }
 
+/* The store: the command line's, else the manifest's, else the default. */
+static int choose_store(faasd *d, const faas_manifest *m, const char *path,
+                        faas_runtime_options *opts)
+{
+	const char *slash = strrchr(path, '/');
+	int n;
+
+	if (d->memory) {
+		opts->store_path = NULL;
+	} else if (d->store) {
+		opts->store_path = d->store;
+	} else if (faas_manifest_store(m, &opts->store_path) == FAAS_ENOTFOUND) {
+		n = slash ? snprintf(d->default_store, sizeof(d->default_store), "%.*s/%s",
+		                     (int)(slash - path), path, FAASD_DEFAULT_STORE)
+		          : snprintf(d->default_store, sizeof(d->default_store), "%s",
+		                     FAASD_DEFAULT_STORE);
+		if (n < 0 || (size_t)n >= sizeof(d->default_store)) {
+			fprintf(stderr, "faasd: %s: path too long for the store beside it\n", path);
+			return FAAS_EINVAL;
+		}
+		opts->store_path = d->default_store;
+	}
+	fprintf(stderr, "faasd: store %s\n", opts->store_path ? opts->store_path : "in memory");
+	return 0;
+}
+
 static int start(faasd *d, const char *path)
 {
 	faas_runtime_options opts = FAAS_RUNTIME_OPTIONS_INIT;
@@ -68,6 +105,10 @@ static int start(faasd *d, const char *path)
 	rc = faas_manifest_load(&m, path, err, sizeof(err));
 	if (rc == 0)
 		rc = faas_manifest_runtime_options(m, &opts);
+	if (rc == 0 && (rc = choose_store(d, m, path, &opts)) != 0) {
+		faas_manifest_free(m);
+		return rc;
+	}
 	if (rc != 0) {
 		fprintf(stderr, "faasd: %s\n", rc == FAAS_EINVAL || err[0] ? err : faas_strerror(rc));
 		faas_manifest_free(m);
@@ -86,16 +127,30 @@ static int start(faasd *d, const char *path)
 	return rc;
 }
 
+static int usage(int status)
+{
+	fprintf(stderr, "usage: faasd [--store FILE | --memory] MANIFEST\n");
+	return status;
+}
+
 int main(int argc, char **argv)
 {
 	faasd d = {0};
-	int status;
+	int status, i = 1;
 
-	if (argc != 2 || argv[1][0] == '-') {
-		fprintf(stderr, "usage: faasd MANIFEST\n");
-		return argc == 2 && strcmp(argv[1], "--help") == 0 ? FAASD_EXIT_OK : FAASD_EXIT_USAGE;
+	for (; i < argc && argv[i][0] == '-'; i++) {
+		if (strcmp(argv[i], "--help") == 0)
+			return usage(FAASD_EXIT_OK);
+		if (strcmp(argv[i], "--memory") == 0)
+			d.memory = true;
+		else if (strcmp(argv[i], "--store") == 0 && i + 1 < argc && argv[i + 1][0])
+			d.store = argv[++i];
+		else
+			return usage(FAASD_EXIT_USAGE);
 	}
-	if (start(&d, argv[1]) != 0) {
+	if (i != argc - 1 || (d.memory && d.store))
+		return usage(FAASD_EXIT_USAGE);
+	if (start(&d, argv[i]) != 0) {
 		faas_runtime_free(d.rt);
 		return FAASD_EXIT_FAILURE;
 	}

@@ -8,7 +8,8 @@
  *       "pricing":  {"gb_second_usd": 0.0000166667, "request_usd": 0.0000002, "granularity_ms": 1},
  *       "functions": {"hello": {"library": "handlers/libhello.so", "symbol": "hello", ...}},
  *       "triggers":  {"api": {"type": "http", "port": 8080}, "tick": {"type": "timer", "cron": "0 * * * *"}},
- *       "rules":     [{"trigger": "api", "route": "GET /hello/{name}", "function": "hello"}]
+ *       "rules":     [{"trigger": "api", "route": "GET /hello/{name}", "function": "hello"}],
+ *       "store":     {"sqlite": "faasd.db"}
  *     }
  *
  * The README lists every key. Unknown keys are errors, and every error names
@@ -57,6 +58,17 @@ FAAS_EXTERN int faas_manifest_parse(faas_manifest **out, const char *json, size_
  * @return 0 or FAAS_EINVAL. Any thread.
  */
 FAAS_EXTERN int faas_manifest_runtime_options(const faas_manifest *m, faas_runtime_options *opts);
+
+/**
+ * The manifest's "store": `"memory"`, or `{"sqlite": FILE}` with FILE
+ * relative to the manifest's folder. faas_manifest_runtime_options() sets
+ * opts->store_path from it (pointing into m: keep m until faas_runtime_new()
+ * returns).
+ * @param path receives the resolved file, or NULL for "memory"; borrowed,
+ *        it lives with m
+ * @return 0, FAAS_ENOTFOUND (the manifest names no store), FAAS_EINVAL
+ */
+FAAS_EXTERN int faas_manifest_store(const faas_manifest *m, const char **path);
 
 /**
  * Register the manifest's functions, triggers and rules on rt, all or nothing.

@@ -17,10 +17,13 @@
 struct faas_manifest {
 	cJSON *root;
 	char *base_dir;
+	bool store_set;   /* it has a "store" */
+	char *store_path; /* its SQLite file, resolved; NULL for "memory" */
 };
 
 static const char *const top_keys[] = {"runtime", "defaults", "pricing", "functions",
-				       "triggers", "rules", NULL};
+				       "triggers", "rules", "store", NULL};
+static const char *const store_keys[] = {"sqlite", NULL};
 static const char *const runtime_keys[] = {"threads", "max_concurrency", "max_stuck_threads",
 					   "activation_capacity", "log_limit_bytes",
 					   "drain_timeout_ms", "log", "max_stuck_per_function",
@@ -533,7 +536,50 @@ int faas_manifest_runtime_options(const faas_manifest *m, faas_runtime_options *
 
 	if (!m || !opts)
 		return FAAS_EINVAL;
-	return read_runtime_options(&r, m->root, opts);
+	if (read_runtime_options(&r, m->root, opts) != 0)
+		return r.rc;
+	if (m->store_set)
+		opts->store_path = m->store_path;
+	return 0;
+}
+
+int faas_manifest_store(const faas_manifest *m, const char **path)
+{
+	if (path)
+		*path = NULL;
+	if (!m || !path)
+		return FAAS_EINVAL;
+	if (!m->store_set)
+		return FAAS_ENOTFOUND;
+	*path = m->store_path;
+	return 0;
+}
+
+/* "store": "memory", or {"sqlite": PATH} relative to the manifest's folder. */
+static int read_store(walk *w, faas_manifest *m)
+{
+	const cJSON *store = cJSON_GetObjectItemCaseSensitive(m->root, "store");
+	const char *path = NULL;
+	char resolved[PATH_MAX];
+
+	if (!store)
+		return 0;
+	m->store_set = true;
+	if (cJSON_IsString(store) && strcmp(store->valuestring, "memory") == 0)
+		return 0;
+	if (!cJSON_IsObject(store))
+		return faas__jread_fail(&w->r, "store", "expected \"memory\" or {\"sqlite\": FILE}");
+	if (faas__jread_keys(&w->r, store, "store", store_keys) != 0 ||
+	    faas__jread_string(&w->r, store, "store", "sqlite", FAAS__MANIFEST_MAX_STRING, &path) !=
+	        0)
+		return w->r.rc;
+	if (!path)
+		return faas__jread_fail(&w->r, "store.sqlite", "expected a file name");
+	if (resolve(w, "store.sqlite", path, resolved) != 0)
+		return w->r.rc;
+	if (!(m->store_path = faas__strdup(resolved)))
+		return faas__jread_fail(&w->r, "store.sqlite", "out of memory");
+	return 0;
 }
 
 
@@ -638,7 +684,7 @@ int faas_manifest_parse(faas_manifest **out, const char *json, size_t len, const
 		return w.r.rc ? w.r.rc : FAAS_ENOMEM;
 	}
 	w.m = m;
-	if (walk_all(&w) != 0) {
+	if (walk_all(&w) != 0 || read_store(&w, m) != 0) {
 		faas_manifest_free(m);
 		return w.r.rc;
 	}
@@ -730,6 +776,7 @@ void faas_manifest_free(faas_manifest *m)
 		return;
 	cJSON_Delete(m->root);
 	free(m->base_dir);
+	free(m->store_path);
 	free(m);
 }
 
