@@ -2,6 +2,7 @@
  * runtime, in thread and process isolation alike; the store's errors reach
  * faas_runtime_new's caller; faas_runtime_backup copies it; and runtime
  * options of version 1 (before store_path) are still accepted. */
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -191,4 +192,105 @@ Test(runtime_store, version_1_options_are_accepted, .init = setup, .fini = teard
 	cr_assert_eq(call_count(rt, "count"), 1, "state in memory");
 	faas_runtime_free(rt);
 	free(v1);
+}
+
+/* ---- a backend that blocks: the loop must not ---- */
+
+typedef struct slow_backend {
+	faas_state_backend table;
+	faas_state_backend *inner;
+	atomic_int calls;
+} slow_backend;
+
+#define SLOW_MS 400
+
+static int slow_incr(faas_state_backend *self, const char *key, int64_t delta, int64_t *out)
+{
+	slow_backend *s = (slow_backend *)self;
+
+	atomic_fetch_add(&s->calls, 1);
+	usleep(SLOW_MS * 1000);
+	return s->inner->incr(s->inner, key, delta, out);
+}
+
+static int slow_get(faas_state_backend *self, const char *key, char **v, size_t *n, uint64_t *ver)
+{
+	return ((slow_backend *)self)->inner->get(((slow_backend *)self)->inner, key, v, n, ver);
+}
+
+static int slow_put(faas_state_backend *self, const char *key, const void *v, size_t n,
+                    uint64_t expected, uint64_t *ver)
+{
+	return ((slow_backend *)self)
+	    ->inner->put(((slow_backend *)self)->inner, key, v, n, expected, ver);
+}
+
+static int slow_del(faas_state_backend *self, const char *key, uint64_t expected)
+{
+	return ((slow_backend *)self)->inner->del(((slow_backend *)self)->inner, key, expected);
+}
+
+static int quick(faas_ctx *ctx, const cJSON *event, cJSON **result)
+{
+	(void)ctx;
+	(void)event;
+	*result = cJSON_CreateTrue();
+	return 0;
+}
+
+/* A process worker's state call on a backend that takes 400 ms runs off the
+ * loop: an inline function answers meanwhile; a call whose deadline comes
+ * first ends `timeout`, and its answer, when the backend returns, goes
+ * nowhere (the runtime waits for it before it frees the backend). */
+Test(runtime_store, a_blocking_backend_does_not_block_the_loop)
+{
+	slow_backend slow = {FAAS_STATE_BACKEND_INIT, NULL, 0};
+	faas_runtime_options o = th_ropts();
+	faas_fn_options fo = th_fopts_lib(FX("adversarial"), "adv"), qo = th_fopts_static(quick);
+	faas_runtime *rt;
+	th_calls calls;
+	uint64_t t0;
+	faas_activation *act;
+
+	cr_assert_eq(faas_state_memory_new(&slow.inner), 0);
+	slow.table.get = slow_get;
+	slow.table.put = slow_put;
+	slow.table.del = slow_del;
+	slow.table.incr = slow_incr;
+	o.state = &slow.table;
+	rt = th_rt_new(NULL, &o);
+	fo.isolation = FAAS_ISOLATION_PROCESS;
+	fo.process_prewarm = 1;
+	th_register(rt, "adv", &fo);
+	qo.isolation = FAAS_ISOLATION_INLINE;
+	th_register(rt, "quick", &qo);
+	th_calls_init(&calls);
+
+	t0 = th_now_ms();
+	cr_assert_eq(th_invoke(rt, "adv", "{\"mode\":\"incr\",\"key\":\"k\"}", &calls), 0);
+	th_spin(rt, 100); /* the state request is on the threadpool */
+	cr_assert_eq(atomic_load(&slow.calls), 1);
+	act = th_call(rt, "quick", "{}");
+	cr_assert_eq(faas_activation_status(act), FAAS_STATUS_SUCCESS);
+	faas_activation_free(act);
+	/* Had the loop run the state call itself, the slow call would be over
+	 * by now, SLOW_MS after it began. */
+	cr_assert_eq(atomic_load(&calls.n), 0, "the state call is still running");
+	cr_assert_lt(th_now_ms() - t0, SLOW_MS, "answered while the state call blocks");
+	cr_assert(th_wait(rt, &calls.n, 1, 5000));
+	cr_assert_eq(faas_activation_status(calls.acts[0]), FAAS_STATUS_SUCCESS, "%s",
+	             faas_activation_error_message(calls.acts[0]));
+
+	/* Now with a deadline shorter than the backend. */
+	fo.timeout_ms = 100;
+	fo.process_prewarm = 1;
+	th_register(rt, "short", &fo);
+	cr_assert_eq(th_invoke(rt, "short", "{\"mode\":\"incr\",\"key\":\"k\"}", &calls), 0);
+	cr_assert(th_wait(rt, &calls.n, 2, 5000));
+	cr_assert_eq(faas_activation_status(calls.acts[1]), FAAS_STATUS_TIMEOUT);
+	/* Freed with the job still sleeping in the backend. */
+	faas_runtime_free(rt);
+	cr_assert_eq(atomic_load(&slow.calls), 2);
+	th_calls_clear(&calls);
+	slow.inner->free(slow.inner);
 }

@@ -204,4 +204,9 @@ void faas__ctx_cancel_cb(void *ctx);
 /* Append one line of handler output to the call's bounded log. */
 void faas__ctx_log_line(faas_ctx *ctx, const char *line, size_t len);
 
+/* The call's state key as its backend sees it ("<namespace>/<key>"),
+ * malloc'd into *out, after the checks faas_state_* make: 0, FAAS_EINVAL
+ * (NULL ctx, an empty or too long key) or FAAS_ENOMEM. */
+int faas__state_scoped_key(const faas_ctx *ctx, const char *key, char **out);
+
 #endif /* FAAS_LIB_CALL_CALL_H */

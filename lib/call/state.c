@@ -47,6 +47,20 @@ static bool valid_key(const char *key)
 	return n > 0 && n <= FAAS__STATE_KEY_MAX;
 }
 
+int faas__state_scoped_key(const faas_ctx *ctx, const char *key, char **out)
+{
+	scoped_key k;
+	int rc;
+
+	*out = NULL;
+	if (!ctx || !valid_key(key))
+		return FAAS_EINVAL;
+	if ((rc = scope_key(&k, ctx, key)) != 0)
+		return rc;
+	*out = k.key == k.stack ? faas__strdup(k.key) : k.key;
+	return *out ? 0 : FAAS_ENOMEM;
+}
+
 int faas_state_get(faas_ctx *ctx, const char *key, char **value_out, size_t *len_out,
 		   uint64_t *version_out)
 {

@@ -110,6 +110,9 @@ struct faas_runtime {
 	bool owns_state;
 	/* The store (store_path), the runtime's to close; NULL without one. */
 	faas_store_backend *db;
+	/* Whether a state call may block (any backend but the built-in memory
+	 * one): then the loop hands it to libuv's threadpool. */
+	bool state_may_block;
 
 	/* call: registered functions and their shared objects */
 	faas_fn *fns;

@@ -39,6 +39,8 @@ typedef enum faas__proc_wstate {
 } faas__proc_wstate;
 
 typedef struct faas__proc_worker faas__proc_worker;
+/* A state request on libuv's threadpool (worker_io.c). */
+typedef struct faas__proc_state_job faas__proc_state_job;
 
 /* A call waiting for a worker (process_queue). While a call waits its state
  * is FAAS__QUEUED and ctx->exec.worker points to its waiter, not to a
@@ -81,6 +83,7 @@ struct faas__proc_worker {
 	bool has_cpu_clock;
 	uint64_t as_limit;
 	uint64_t call_start_ns, cpu0_ns; /* the call's start, by the host */
+	faas__proc_state_job *state_job;  /* its state request being answered */
 	uint64_t idle_since_ns;
 	faas__proc_worker *next;
 	char readbuf[FAAS__PROC_READ_CHUNK];

@@ -14,6 +14,27 @@
 
 #include "process_internal.h"
 
+/* A state request being answered on libuv's threadpool (see "state
+ * requests" below). */
+struct faas__proc_state_job {
+	uv_work_t req;
+	faas_runtime *rt;
+	faas__proc_worker *w; /* cleared when the worker is freed first */
+	uint64_t seq;
+	faas_state_backend *b;
+	uint8_t op;
+	char *key, *value;
+	size_t value_len;
+	uint64_t version;
+	int64_t delta;
+	/* the answer */
+	int rc;
+	char *got;
+	size_t got_len;
+	uint64_t out_version;
+	int64_t number;
+};
+
 /* Hand a call's outcome to the runtime (the executor contract). type NULL:
  * the RESULT frame filled ctx the way a handler run in the host would. */
 static void report(faas_runtime *rt, faas_ctx *ctx, faas_status status, const char *type,
@@ -38,6 +59,9 @@ static void on_worker_handle_closed(uv_handle_t *h)
 			}
 		}
 		faas__proc_watch_close(w);
+		/* A state job still on the threadpool must not touch it. */
+		if (w->state_job)
+			w->state_job->w = NULL;
 		free(w->in);
 		free(w);
 		pool->ops->worker_freed(pool);
@@ -403,47 +427,157 @@ static void fill_result(faas__proc_worker *w, faas__rbuf *r)
 	report(w->pool->rt, ctx, FAAS_STATUS_SUCCESS, NULL, NULL);
 }
 
+/* ---- state requests ----
+ *
+ * Answered by the runtime's backend. The built-in memory backend answers at
+ * once, on the loop; any other (the SQLite store, a host's) may block on a
+ * disk or a server, so the request runs on libuv's threadpool and its
+ * answer is sent from the loop when it is done. The job owns copies of all
+ * it needs (the scoped key, the value): the call may end, by its deadline
+ * or its worker's death, while the job runs, and then the answer is
+ * dropped. A worker waits for each answer, so it has at most one job; a
+ * second request before the answer is a protocol violation. */
+
+
+static void job_free(faas__proc_state_job *j)
+{
+	free(j->key);
+	free(j->value);
+	free(j->got);
+	free(j);
+}
+
+/* The backend call; any thread. */
+static void run_job(faas__proc_state_job *j)
+{
+	faas_state_backend *b = j->b;
+
+	switch (j->op) {
+	case FAAS__WPS_GET:
+		j->rc = b->get(b, j->key, &j->got, &j->got_len, &j->out_version);
+		if (j->rc == 0 && j->got_len > FAAS__WP_STATE_VALUE_MAX) {
+			j->rc = FAAS_ETOOBIG;
+			j->got_len = 0;
+		}
+		break;
+	case FAAS__WPS_PUT:
+		j->rc = b->put(b, j->key, j->value, j->value_len, j->version, &j->out_version);
+		break;
+	case FAAS__WPS_DELETE:
+		j->rc = b->del(b, j->key, j->version);
+		break;
+	case FAAS__WPS_INCR:
+		j->rc = b->incr(b, j->key, j->delta, &j->number);
+		break;
+	default:
+		j->rc = FAAS_EINVAL;
+		break;
+	}
+}
+
+static void answer(faas__proc_worker *w, const faas__proc_state_job *j)
+{
+	faas__wbuf b;
+
+	faas__wbuf_begin(&b, FAAS__WP_STATE_RESP);
+	faas__wbuf_u64(&b, j->seq);
+	faas__wbuf_u32(&b, (uint32_t)j->rc);
+	faas__wbuf_str(&b, j->rc == 0 ? j->got : NULL, j->rc == 0 ? j->got_len : 0);
+	faas__wbuf_u64(&b, j->out_version);
+	faas__wbuf_u64(&b, (uint64_t)j->number);
+	if (faas__proc_worker_send(w, &b) != 0)
+		faas__proc_worker_kill(w, "out of memory answering a state request");
+}
+
+static void on_job_work(uv_work_t *req)
+{
+	run_job(req->data);
+}
+
+static void on_job_done(uv_work_t *req, int status)
+{
+	faas__proc_state_job *j = req->data;
+	faas__proc_worker *w = j->w;
+	faas_runtime *rt = j->rt;
+
+	if (w) {
+		w->state_job = NULL;
+		/* Still the call that asked, on a worker that lives. */
+		if (status == 0 && w->st == FAAS__W_BUSY && w->ctx && w->seq == j->seq)
+			answer(w, j);
+	}
+	job_free(j);
+	/* Counted as a handle, so a closing runtime waits for the job. */
+	faas__handles_closed(rt);
+}
+
+/* The job of a request, its fields copied and the key scoped to the call's
+ * namespace; *out NULL without memory. Returns 0, or the answer to give at
+ * once (FAAS_EINVAL for a bad key, FAAS_ENOMEM). */
+static int job_new(faas__proc_state_job **out, faas__proc_worker *w, uint8_t op,
+                   const char *key, const char *value, size_t vlen, uint64_t version,
+                   int64_t delta)
+{
+	faas__proc_state_job *j = calloc(1, sizeof(*j));
+
+	*out = j;
+	if (!j)
+		return FAAS_ENOMEM;
+	j->rt = w->pool->rt;
+	j->w = w;
+	j->seq = w->seq;
+	j->b = w->ctx->state_backend;
+	j->op = op;
+	j->version = version;
+	j->delta = delta;
+	if (op == FAAS__WPS_PUT) {
+		if (!(j->value = malloc(vlen ? vlen : 1)))
+			return FAAS_ENOMEM;
+		memcpy(j->value, value, vlen);
+		j->value_len = vlen;
+	}
+	return faas__state_scoped_key(w->ctx, key, &j->key);
+}
+
 static void answer_state(faas__proc_worker *w, faas__rbuf *r)
 {
 	uint8_t op = faas__rbuf_u8(r);
 	const char *key = faas__rbuf_str(r, NULL);
 	size_t vlen;
 	const char *value = faas__rbuf_str(r, &vlen);
-	uint64_t version = faas__rbuf_u64(r), out_version = 0;
-	int64_t delta = (int64_t)faas__rbuf_u64(r), number = 0;
-	char *got = NULL;
-	size_t got_len = 0;
-	faas__wbuf b;
+	uint64_t version = faas__rbuf_u64(r);
+	int64_t delta = (int64_t)faas__rbuf_u64(r);
+	faas__proc_state_job *j;
 	int rc;
 
 	if (r->bad) {
 		faas__proc_worker_kill(w, "protocol violation: a malformed state request");
 		return;
 	}
-	if (op == FAAS__WPS_GET) {
-		rc = faas_state_get(w->ctx, key, &got, &got_len, &out_version);
-		if (rc == 0 && got_len > FAAS__WP_STATE_VALUE_MAX) {
-			rc = FAAS_ETOOBIG;
-			got_len = 0;
-		}
-	} else if (op == FAAS__WPS_PUT) {
-		rc = faas_state_put(w->ctx, key, value, vlen, version, &out_version);
-	} else if (op == FAAS__WPS_DELETE) {
-		rc = faas_state_delete(w->ctx, key, version);
-	} else if (op == FAAS__WPS_INCR) {
-		rc = faas_state_incr(w->ctx, key, delta, &number);
-	} else {
-		rc = FAAS_EINVAL;
+	if (w->state_job) {
+		faas__proc_worker_kill(w, "protocol violation: a state request before the answer "
+		                          "to the last one");
+		return;
 	}
-	faas__wbuf_begin(&b, FAAS__WP_STATE_RESP);
-	faas__wbuf_u64(&b, w->seq);
-	faas__wbuf_u32(&b, (uint32_t)rc);
-	faas__wbuf_str(&b, rc == 0 ? got : NULL, rc == 0 ? got_len : 0);
-	faas__wbuf_u64(&b, out_version);
-	faas__wbuf_u64(&b, (uint64_t)number);
-	faas_state_free(got);
-	if (faas__proc_worker_send(w, &b) != 0)
+	rc = job_new(&j, w, op, key, value, vlen, version, delta);
+	if (!j) {
 		faas__proc_worker_kill(w, "out of memory answering a state request");
+		return;
+	}
+	if (rc != 0) {
+		j->rc = rc;
+	} else if (!w->pool->rt->state_may_block) {
+		run_job(j);
+	} else if ((j->req.data = j),
+	           uv_queue_work(w->pool->rt->loop, &j->req, on_job_work, on_job_done) == 0) {
+		w->state_job = j;
+		faas__handles_add(w->pool->rt, 1);
+		return;
+	} else {
+		j->rc = FAAS_ESYSTEM;
+	}
+	answer(w, j);
+	job_free(j);
 }
 
 static void on_ready(faas__proc_worker *w, faas__rbuf *r)

@@ -108,6 +108,7 @@ static int open_store(faas_runtime *rt, const faas_runtime_options *opts)
 		rt->owns_state = true;
 	else
 		return faas__fail(NULL, rc, "out of memory");
+	rt->state_may_block = !rt->owns_state;
 	return 0;
 }
 
